@@ -1,0 +1,1 @@
+//! Device crate for the cardprinter (work in progress).

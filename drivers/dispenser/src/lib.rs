@@ -1,0 +1,1 @@
+//! Device crate for the dispenser (work in progress).

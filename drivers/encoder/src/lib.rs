@@ -1,0 +1,1 @@
+//! Device crate for the encoder (work in progress).

@@ -1,0 +1,1 @@
+//! Device crate for the idcard (work in progress).

@@ -1,0 +1,1 @@
+//! Device crate for the locker (work in progress).

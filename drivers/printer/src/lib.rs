@@ -1,0 +1,1 @@
+//! Device crate for the printer (work in progress).

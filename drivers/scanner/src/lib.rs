@@ -1,0 +1,1 @@
+//! Device crate for the scanner (work in progress).
