@@ -1,1 +1,7 @@
-//! Device crate for the idcard (work in progress).
+//! Second-generation resident ID card readers (GA 467 SAM protocol).
+//!
+//! [`id_number`] holds the citizen ID number check (GB 11643) and masking; it depends on
+//! nothing else and may be used by any part of the kiosk.
+#![forbid(unsafe_code)]
+
+pub mod id_number;
