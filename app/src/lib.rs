@@ -1,3 +1,6 @@
 //! The town service-centre kiosk: configuration, the one-thing catalogue, journeys, storage
 //! and platform sync. `main.rs` is the composition root.
 #![forbid(unsafe_code)]
+
+pub mod config;
+pub mod privacy;
