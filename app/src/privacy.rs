@@ -38,10 +38,19 @@ mod tests {
 
     #[test]
     fn masks_id_numbers_and_keeps_other_numbers() {
-        assert_eq!(redact("id 360426199101010071 read"), "id [ID number removed] read");
+        assert_eq!(
+            redact("id 360426199101010071 read"),
+            "id [ID number removed] read"
+        );
         assert_eq!(redact("11010519491231002X"), "[ID number removed]");
-        assert_eq!(redact("old 15-digit 360426910101007"), "old 15-digit [ID number removed]");
-        assert_eq!(redact("port 9100, 4 days, 2026-02-15"), "port 9100, 4 days, 2026-02-15");
+        assert_eq!(
+            redact("old 15-digit 360426910101007"),
+            "old 15-digit [ID number removed]"
+        );
+        assert_eq!(
+            redact("port 9100, 4 days, 2026-02-15"),
+            "port 9100, 4 days, 2026-02-15"
+        );
         assert_eq!(redact("no digits"), "no digits");
         assert_eq!(redact("A12X"), "A12X");
     }

@@ -14,12 +14,56 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-/// Where a value sits: file, 1-based line, dotted key path.
+/// Where a value sits: file, 1-based line, dotted key path. For a table it also remembers
+/// the line of each of its keys, so checks made after loading can point at the right line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Loc {
     pub file: PathBuf,
     pub line: usize,
     pub key: String,
+    key_lines: std::sync::Arc<Vec<(String, usize)>>,
+}
+
+impl Loc {
+    pub fn new(file: PathBuf, line: usize, key: impl Into<String>) -> Loc {
+        Loc {
+            file,
+            line,
+            key: key.into(),
+            key_lines: std::sync::Arc::default(),
+        }
+    }
+
+    /// The location of element `i` of the list this location names (same line).
+    #[must_use]
+    pub fn index(&self, i: usize) -> Loc {
+        Loc {
+            key: format!("{}[{i}]", self.key),
+            ..self.clone()
+        }
+    }
+
+    /// The location of `key` inside this table (its own line when the key is present,
+    /// else the table's line).
+    #[must_use]
+    pub fn child(&self, key: &str) -> Loc {
+        let line = self
+            .key_lines
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(self.line, |(_, l)| *l);
+        let key = if self.key.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.key)
+        };
+        Loc {
+            file: self.file.clone(),
+            line,
+            key,
+            key_lines: std::sync::Arc::default(),
+        }
+    }
 }
 
 impl fmt::Display for Loc {
@@ -38,7 +82,13 @@ pub struct Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.loc.key.is_empty() {
-            write!(f, "{}:{}: {}", self.loc.file.display(), self.loc.line, self.message)
+            write!(
+                f,
+                "{}:{}: {}",
+                self.loc.file.display(),
+                self.loc.line,
+                self.message
+            )
         } else {
             write!(f, "{}: {}", self.loc, self.message)
         }
@@ -61,10 +111,16 @@ impl KeyPath {
         KeyPath(String::new())
     }
 
+    #[must_use]
     pub fn key(&self, key: &str) -> Self {
-        if self.0.is_empty() { KeyPath(key.to_owned()) } else { KeyPath(format!("{}.{key}", self.0)) }
+        if self.0.is_empty() {
+            KeyPath(key.to_owned())
+        } else {
+            KeyPath(format!("{}.{key}", self.0))
+        }
     }
 
+    #[must_use]
     pub fn index(&self, i: usize) -> Self {
         KeyPath(format!("{}[{i}]", self.0))
     }
@@ -76,20 +132,51 @@ impl KeyPath {
 
 impl<'s> Errors<'s> {
     pub fn new(file: &Path, source: &'s str) -> Self {
-        Errors { file: file.to_owned(), source, problems: Vec::new() }
+        Errors {
+            file: file.to_owned(),
+            source,
+            problems: Vec::new(),
+        }
     }
 
     /// The 1-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.source.len());
-        self.source.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.source.as_bytes()[..end].split(|&b| b == b'\n').count()
     }
 
     pub fn loc(&self, span: &std::ops::Range<usize>, at: &KeyPath) -> Loc {
-        Loc { file: self.file.clone(), line: self.line_of(span.start), key: at.as_str().to_owned() }
+        Loc {
+            file: self.file.clone(),
+            line: self.line_of(span.start),
+            key: at.as_str().to_owned(),
+            key_lines: std::sync::Arc::default(),
+        }
     }
 
-    pub fn push(&mut self, span: &std::ops::Range<usize>, at: &KeyPath, message: impl Into<String>) {
+    /// The location of a table, remembering where each of its keys is.
+    pub fn table_loc(
+        &self,
+        span: &std::ops::Range<usize>,
+        at: &KeyPath,
+        table: &DeTable<'_>,
+    ) -> Loc {
+        let key_lines = table
+            .iter()
+            .map(|(k, _)| (k.get_ref().to_string(), self.line_of(k.span().start)))
+            .collect();
+        Loc {
+            key_lines: std::sync::Arc::new(key_lines),
+            ..self.loc(span, at)
+        }
+    }
+
+    pub fn push(
+        &mut self,
+        span: &std::ops::Range<usize>,
+        at: &KeyPath,
+        message: impl Into<String>,
+    ) {
         let loc = self.loc(span, at);
         self.push_at(&loc, message);
     }
@@ -128,7 +215,7 @@ impl<'s> Errors<'s> {
 
     /// Reports keys of `table` that are not in `known` (typos must not be silently ignored).
     pub fn unknown_keys(&mut self, table: &DeTable<'_>, known: &[&str], at: &KeyPath) {
-        for (key, _) in table.iter() {
+        for (key, _) in table {
             if !known.contains(&key.get_ref().as_ref()) {
                 let message = format!("unknown key (expected one of: {})", known.join(", "));
                 self.push(&key.span(), &at.key(key.get_ref()), message);
@@ -161,11 +248,16 @@ pub trait FromToml: Sized {
     /// What an operator should write, used in "expected …" messages.
     fn expected() -> String;
 
-    fn from_toml(value: &Spanned<DeValue<'_>>, at: &KeyPath, errs: &mut Errors<'_>) -> Option<Self>;
+    fn from_toml(value: &Spanned<DeValue<'_>>, at: &KeyPath, errs: &mut Errors<'_>)
+    -> Option<Self>;
 
     /// Called when the key is absent; optional types return `Some(None)`.
     fn missing(span: &std::ops::Range<usize>, at: &KeyPath, errs: &mut Errors<'_>) -> Option<Self> {
-        errs.push(span, at, format!("missing key (expected {})", Self::expected()));
+        errs.push(
+            span,
+            at,
+            format!("missing key (expected {})", Self::expected()),
+        );
         None
     }
 }
@@ -209,8 +301,11 @@ pub fn leaf_via_serde<T: serde::de::DeserializeOwned + FromToml>(
                 }
                 _ => String::new(),
             };
-            let message =
-                format!("expected {}, found {}{detail}", T::expected(), found_kind(value.get_ref()));
+            let message = format!(
+                "expected {}, found {}{detail}",
+                T::expected(),
+                found_kind(value.get_ref())
+            );
             errs.push(&value.span(), at, message);
             None
         }
@@ -238,15 +333,21 @@ impl FromToml for std::time::Duration {
     fn expected() -> String {
         String::from("a duration such as \"90s\", \"2m\", \"500ms\" or \"1h\"")
     }
-    fn from_toml(value: &Spanned<DeValue<'_>>, at: &KeyPath, errs: &mut Errors<'_>) -> Option<Self> {
-        match value.get_ref().as_str().and_then(parse_duration) {
-            Some(d) => Some(d),
-            None => {
-                let message = format!("expected {}, found {}", Self::expected(), found(value.get_ref()));
-                errs.push(&value.span(), at, message);
-                None
-            }
+    fn from_toml(
+        value: &Spanned<DeValue<'_>>,
+        at: &KeyPath,
+        errs: &mut Errors<'_>,
+    ) -> Option<Self> {
+        let parsed = value.get_ref().as_str().and_then(parse_duration);
+        if parsed.is_none() {
+            let message = format!(
+                "expected {}, found {}",
+                Self::expected(),
+                found(value.get_ref())
+            );
+            errs.push(&value.span(), at, message);
         }
+        parsed
     }
 }
 
@@ -271,7 +372,11 @@ impl FromToml for jiff::civil::Date {
     fn expected() -> String {
         String::from("a date such as 2026-02-15")
     }
-    fn from_toml(value: &Spanned<DeValue<'_>>, at: &KeyPath, errs: &mut Errors<'_>) -> Option<Self> {
+    fn from_toml(
+        value: &Spanned<DeValue<'_>>,
+        at: &KeyPath,
+        errs: &mut Errors<'_>,
+    ) -> Option<Self> {
         let parsed = match value.get_ref() {
             DeValue::Datetime(dt) => match (dt.date, dt.time) {
                 (Some(d), None) => jiff::civil::Date::new(
@@ -286,7 +391,11 @@ impl FromToml for jiff::civil::Date {
             _ => None,
         };
         if parsed.is_none() {
-            let message = format!("expected {}, found {}", Self::expected(), found(value.get_ref()));
+            let message = format!(
+                "expected {}, found {}",
+                Self::expected(),
+                found(value.get_ref())
+            );
             errs.push(&value.span(), at, message);
         }
         parsed
@@ -309,7 +418,11 @@ impl<T: FromToml> FromToml for Option<T> {
     fn expected() -> String {
         T::expected()
     }
-    fn from_toml(value: &Spanned<DeValue<'_>>, at: &KeyPath, errs: &mut Errors<'_>) -> Option<Self> {
+    fn from_toml(
+        value: &Spanned<DeValue<'_>>,
+        at: &KeyPath,
+        errs: &mut Errors<'_>,
+    ) -> Option<Self> {
         T::from_toml(value, at, errs).map(Some)
     }
     fn missing(_: &std::ops::Range<usize>, _: &KeyPath, _: &mut Errors<'_>) -> Option<Self> {
@@ -321,9 +434,17 @@ impl<T: FromToml> FromToml for Vec<T> {
     fn expected() -> String {
         format!("a list of {}", T::expected())
     }
-    fn from_toml(value: &Spanned<DeValue<'_>>, at: &KeyPath, errs: &mut Errors<'_>) -> Option<Self> {
+    fn from_toml(
+        value: &Spanned<DeValue<'_>>,
+        at: &KeyPath,
+        errs: &mut Errors<'_>,
+    ) -> Option<Self> {
         let DeValue::Array(items) = value.get_ref() else {
-            let message = format!("expected {}, found {}", Self::expected(), found_kind(value.get_ref()));
+            let message = format!(
+                "expected {}, found {}",
+                Self::expected(),
+                found_kind(value.get_ref())
+            );
             errs.push(&value.span(), at, message);
             return None;
         };
@@ -343,15 +464,23 @@ impl<T: FromToml> FromToml for BTreeMap<String, T> {
     fn expected() -> String {
         format!("a table of {}", T::expected())
     }
-    fn from_toml(value: &Spanned<DeValue<'_>>, at: &KeyPath, errs: &mut Errors<'_>) -> Option<Self> {
+    fn from_toml(
+        value: &Spanned<DeValue<'_>>,
+        at: &KeyPath,
+        errs: &mut Errors<'_>,
+    ) -> Option<Self> {
         let DeValue::Table(table) = value.get_ref() else {
-            let message = format!("expected {}, found {}", Self::expected(), found_kind(value.get_ref()));
+            let message = format!(
+                "expected {}, found {}",
+                Self::expected(),
+                found_kind(value.get_ref())
+            );
             errs.push(&value.span(), at, message);
             return None;
         };
         let mut out = BTreeMap::new();
         let mut ok = true;
-        for (key, item) in table.iter() {
+        for (key, item) in table {
             match T::from_toml(item, &at.key(key.get_ref()), errs) {
                 Some(v) => {
                     out.insert(key.get_ref().to_string(), v);
@@ -372,7 +501,11 @@ pub fn expect_table<'a, 'i>(
     match value.get_ref() {
         DeValue::Table(t) => Some(Spanned::new(value.span(), t)),
         other => {
-            errs.push(&value.span(), at, format!("expected a table, found {}", found_kind(other)));
+            errs.push(
+                &value.span(),
+                at,
+                format!("expected a table, found {}", found_kind(other)),
+            );
             None
         }
     }
@@ -414,7 +547,7 @@ macro_rules! toml_section {
                     let $field: Option<$ty> =
                         errs.field(&owned, stringify!($field), at, $crate::toml_section!(@default $ty $(, $default)?));
                 )*
-                let loc = errs.loc(&value.span(), at);
+                let loc = errs.table_loc(&value.span(), at, table.get_ref());
                 Some($name { $( $field: $field?, )* loc })
             }
         }

@@ -186,7 +186,7 @@ toml_section! {
     pub struct EncoderDevice {
         pub mode: DeviceMode,
         pub via: EncoderPath = EncoderPath::Pcsc,
-        /// PC/SC reader name (pcsc_scan lists them).
+        /// PC/SC reader name (`pcsc_scan` lists them).
         pub reader: Option<String>,
     }
 }
@@ -210,7 +210,7 @@ toml_section! {
         /// How long a door has to report "open" after the unlock before it counts as jammed.
         pub open_timeout: Duration = Duration::from_secs(10),
         /// A door open longer than this raises a staff alert.
-        pub door_open_alert_after: Duration = Duration::from_secs(120),
+        pub door_open_alert_after: Duration = Duration::from_mins(2),
         /// Items not collected after this many days are listed for recall.
         pub overdue_after_days: u32 = 7,
         pub compartments: Vec<Compartment> = Vec::new(),
@@ -238,7 +238,7 @@ toml_section! {
         pub connect_timeout: Duration = Duration::from_secs(3),
         pub request_timeout: Duration = Duration::from_secs(10),
         /// How often the kiosk reports its devices and consumables.
-        pub heartbeat_every: Duration = Duration::from_secs(60),
+        pub heartbeat_every: Duration = Duration::from_mins(1),
     }
 }
 
@@ -290,13 +290,40 @@ impl KioskConfig {
     /// Rules that span several keys.
     fn check(&self, errs: &mut Errors<'_>) {
         if self.kiosk_id.trim().is_empty() {
-            errs.push_at(&self.loc_of("kiosk_id"), "must not be empty (it is printed on notices)");
+            errs.push_at(
+                &self.loc_of("kiosk_id"),
+                "must not be empty (it is printed on notices)",
+            );
         }
         let d = &self.devices;
-        need(errs, &d.idcard.loc, d.idcard.mode, d.idcard.port.is_some(), "port");
-        need(errs, &d.printer.loc, d.printer.mode, d.printer.port.is_some(), "port");
-        need(errs, &d.scanner.loc, d.scanner.mode, d.scanner.device.is_some(), "device");
-        need(errs, &d.dispenser.loc, d.dispenser.mode, d.dispenser.port.is_some(), "port");
+        need(
+            errs,
+            &d.idcard.loc,
+            d.idcard.mode,
+            d.idcard.port.is_some(),
+            "port",
+        );
+        need(
+            errs,
+            &d.printer.loc,
+            d.printer.mode,
+            d.printer.port.is_some(),
+            "port",
+        );
+        need(
+            errs,
+            &d.scanner.loc,
+            d.scanner.mode,
+            d.scanner.device.is_some(),
+            "device",
+        );
+        need(
+            errs,
+            &d.dispenser.loc,
+            d.dispenser.mode,
+            d.dispenser.port.is_some(),
+            "port",
+        );
         need(
             errs,
             &d.encoder.loc,
@@ -304,31 +331,64 @@ impl KioskConfig {
             d.encoder.via == EncoderPath::Dispenser || d.encoder.reader.is_some(),
             "reader",
         );
-        need(errs, &d.card_printer.loc, d.card_printer.mode, d.card_printer.queue.is_some(), "queue");
-        need(errs, &d.locker.loc, d.locker.mode, d.locker.port.is_some(), "port");
+        need(
+            errs,
+            &d.card_printer.loc,
+            d.card_printer.mode,
+            d.card_printer.queue.is_some(),
+            "queue",
+        );
+        need(
+            errs,
+            &d.locker.loc,
+            d.locker.mode,
+            d.locker.port.is_some(),
+            "port",
+        );
         if !matches!(d.printer.paper_mm, 58 | 80) {
-            errs.push_at(&sub(&d.printer.loc, "paper_mm"), "expected 58 or 80 (paper width in mm)");
+            errs.push_at(
+                &sub(&d.printer.loc, "paper_mm"),
+                "expected 58 or 80 (paper width in mm)",
+            );
         }
         if d.dispenser.address > 15 {
-            errs.push_at(&sub(&d.dispenser.loc, "address"), "expected 0-15 (the DIP-switch address)");
+            errs.push_at(
+                &sub(&d.dispenser.loc, "address"),
+                "expected 0-15 (the DIP-switch address)",
+            );
         }
         if !(1..=100).contains(&d.scanner.jpeg_quality) {
             errs.push_at(&sub(&d.scanner.loc, "jpeg_quality"), "expected 1-100");
         }
         if d.locker.mode != DeviceMode::Absent && d.locker.compartments.is_empty() {
-            errs.push_at(&sub(&d.locker.loc, "compartments"), "a locker bank needs at least one compartment");
+            errs.push_at(
+                &sub(&d.locker.loc, "compartments"),
+                "a locker bank needs at least one compartment",
+            );
         }
         let mut seen_labels = std::collections::HashSet::new();
         let mut seen_locks = std::collections::HashSet::new();
         for c in &d.locker.compartments {
             if !seen_labels.insert(c.label.clone()) {
-                errs.push_at(&c.loc, format!("compartment label {:?} is used twice", c.label));
+                errs.push_at(
+                    &c.loc,
+                    format!("compartment label {:?} is used twice", c.label),
+                );
             }
             if !seen_locks.insert((c.board, c.lock)) {
-                errs.push_at(&c.loc, format!("board {} lock {} is used by two compartments", c.board, c.lock));
+                errs.push_at(
+                    &c.loc,
+                    format!(
+                        "board {} lock {} is used by two compartments",
+                        c.board, c.lock
+                    ),
+                );
             }
             if c.board == 0 || c.lock == 0 {
-                errs.push_at(&c.loc, "boards and locks are numbered from 1 (0 means \"all\" on the wire)");
+                errs.push_at(
+                    &c.loc,
+                    "boards and locks are numbered from 1 (0 means \"all\" on the wire)",
+                );
             }
         }
         let p = &self.platform;
@@ -341,18 +401,29 @@ impl KioskConfig {
             );
         }
         if self.storage.retention_days == 0 {
-            errs.push_at(&sub(&self.storage.loc, "retention_days"), "expected at least 1 day");
+            errs.push_at(
+                &sub(&self.storage.loc, "retention_days"),
+                "expected at least 1 day",
+            );
         }
-        if self.idle.warning_after < Duration::from_secs(10) || self.idle.reset_after_warning.is_zero() {
-            errs.push_at(&self.idle.loc, "idle warning must be at least 10s and the reset countdown above 0");
+        if self.idle.warning_after < Duration::from_secs(10)
+            || self.idle.reset_after_warning.is_zero()
+        {
+            errs.push_at(
+                &self.idle.loc,
+                "idle warning must be at least 10s and the reset countdown above 0",
+            );
         }
         if self.idle.elder_warning_after < self.idle.warning_after {
-            errs.push_at(&sub(&self.idle.loc, "elder_warning_after"), "elder mode must not give less time than normal mode");
+            errs.push_at(
+                &sub(&self.idle.loc, "elder_warning_after"),
+                "elder mode must not give less time than normal mode",
+            );
         }
     }
 
     fn loc_of(&self, key: &str) -> Loc {
-        Loc { key: key.to_owned(), ..self.loc.clone() }
+        self.loc.child(key)
     }
 
     /// True when the platform is the in-process simulator.
@@ -375,17 +446,20 @@ impl KioskConfig {
         ] {
             *mode = DeviceMode::Simulated;
         }
-        self.platform.endpoint = EMBEDDED_SIMULATOR.to_owned();
+        EMBEDDED_SIMULATOR.clone_into(&mut self.platform.endpoint);
     }
 }
 
 fn sub(loc: &Loc, key: &str) -> Loc {
-    Loc { key: format!("{}.{key}", loc.key), ..loc.clone() }
+    loc.child(key)
 }
 
 fn need(errs: &mut Errors<'_>, loc: &Loc, mode: DeviceMode, present: bool, key: &str) {
     if mode == DeviceMode::Real && !present {
-        errs.push_at(&sub(loc, key), format!("missing key (a real device needs its {key})"));
+        errs.push_at(
+            &sub(loc, key),
+            format!("missing key (a real device needs its {key})"),
+        );
     }
 }
 

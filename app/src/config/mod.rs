@@ -2,6 +2,7 @@
 //! the working-day calendar. Everything is typed, unknown keys are errors, and every error
 //! names the file, the line and the key and says what was expected, all at once.
 
+pub mod calendar;
 pub mod checked_toml;
 pub mod kiosk;
 
@@ -47,11 +48,11 @@ pub(crate) fn read_file(path: &Path) -> Result<String, Problem> {
 
 pub(crate) fn problem_at(path: &Path, line: usize, message: impl Into<String>) -> Problem {
     Problem {
-        loc: Loc {
-            file: std::path::PathBuf::from(crate::privacy::redact(&path.to_string_lossy())),
+        loc: Loc::new(
+            std::path::PathBuf::from(crate::privacy::redact(&path.to_string_lossy())),
             line,
-            key: String::new(),
-        },
+            "",
+        ),
         message: crate::privacy::redact(&message.into()),
     }
 }
