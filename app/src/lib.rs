@@ -2,5 +2,9 @@
 //! and platform sync. `main.rs` is the composition root.
 #![forbid(unsafe_code)]
 
+pub mod catalogue;
+pub mod check;
 pub mod config;
+pub mod domain;
+pub mod logging;
 pub mod privacy;
