@@ -4,4 +4,12 @@
 //! nothing else and may be used by any part of the kiosk.
 #![forbid(unsafe_code)]
 
+pub mod driver;
+pub mod error;
 pub mod id_number;
+pub mod identity;
+pub mod protocol;
+
+pub use driver::{Driver, ReadOptions, Timeouts};
+pub use error::Error;
+pub use identity::{AppendedAddress, CardType, Gender, Identity, IdentityError, ValidUntil};
