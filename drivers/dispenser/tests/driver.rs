@@ -1,4 +1,5 @@
 //! The real driver against the wire-level simulator, over in-memory links and a pty.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::thread;
 use std::time::{Duration, Instant};
