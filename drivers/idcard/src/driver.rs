@@ -239,7 +239,15 @@ impl Driver {
         } else {
             Command::ReadBase
         };
-        let reply = self.expect(command, &[Status::Success])?;
+        // A read is idempotent: after no reply or a cut-short one, ask once more (a bad
+        // checksum was already re-sent once inside `transact`).
+        let reply = match self.expect(command, &[Status::Success]) {
+            Err(e @ (Error::NoReply { .. } | Error::Truncated { .. })) => {
+                tracing::warn!(error = %e, "re-sending the read once");
+                self.expect(command, &[Status::Success])?
+            }
+            other => other?,
+        };
         let payload = if fingerprint {
             protocol::parse_read_with_fingerprint(reply.data())
         } else {
