@@ -6,5 +6,6 @@ pub mod catalogue;
 pub mod check;
 pub mod config;
 pub mod domain;
+pub mod flows;
 pub mod logging;
 pub mod privacy;

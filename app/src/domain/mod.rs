@@ -1,4 +1,10 @@
-//! Plain data and rules of the service: working days, applications, materials, progress.
-//! No I/O here.
+//! Plain data and rules of the service: people, applications, working days, what residents
+//! type. No I/O here.
 
+pub mod application;
 pub mod calendar;
+pub mod evaluation;
+pub mod person;
+pub mod progress;
+pub mod text;
+pub mod validate;
