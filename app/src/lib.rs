@@ -9,3 +9,4 @@ pub mod domain;
 pub mod flows;
 pub mod logging;
 pub mod privacy;
+pub mod runtime;

@@ -53,7 +53,8 @@ pub struct Fresh {
     pub application_id: uuid::Uuid,
     /// The resident's 6-digit code for progress inquiries; printed once, stored only hashed.
     pub query_code: String,
-    /// The kiosk's next daily application sequence number.
+    /// The kiosk's next daily application sequence number (peeked: the runtime advances it
+    /// when an application is stored).
     pub sequence: u32,
     pub evaluation_id: uuid::Uuid,
 }
