@@ -10,3 +10,4 @@ pub mod flows;
 pub mod logging;
 pub mod privacy;
 pub mod runtime;
+pub mod store;
