@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod flows;
 pub mod logging;
+pub mod outbox;
 pub mod privacy;
 pub mod runtime;
 pub mod store;

@@ -138,3 +138,9 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
 
 #[cfg(test)]
 mod tests;
+
+/// Sample data for tests elsewhere in the crate.
+#[cfg(test)]
+pub mod tests_support {
+    pub use super::tests::application;
+}
