@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 /// Device deadlines short enough for fast tests (the defaults are the field values).
 pub fn fast() -> Timeouts {
     Timeouts {
-        reply: Duration::from_millis(150),
+        reply: Duration::from_millis(400),
         frame_gap: Duration::from_millis(5),
         turnaround: Duration::ZERO,
         open_confirm: Duration::from_millis(300),
