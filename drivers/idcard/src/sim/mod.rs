@@ -275,7 +275,8 @@ impl SimControl {
         self.shared.lock().stats
     }
 
-    /// When the last byte of the latest reply was handed to the link.
+    /// When the latest reply was handed to the link (stamped just before the send, so for
+    /// an in-memory link it is at most the copy time before its last byte is readable).
     pub fn last_reply_at(&self) -> Option<Instant> {
         self.shared.lock().last_reply_at
     }
@@ -703,11 +704,15 @@ fn deliver(
         Some(Fault::RemoveCardDuringRead | Fault::Status(_)) | None => {}
     }
     if !bytes.is_empty() {
+        {
+            // Stamped just before the bytes go, so a reader of the stamp who has already
+            // seen the reply never gets an older one.
+            let mut st = shared.lock();
+            st.stats.replies += 1;
+            st.last_reply_at = Some(Instant::now());
+        }
         link.send(&bytes)?;
         zeroize::Zeroize::zeroize(&mut bytes);
-        let mut st = shared.lock();
-        st.stats.replies += 1;
-        st.last_reply_at = Some(Instant::now());
     }
     shared.changed.notify_all();
     Ok(())
