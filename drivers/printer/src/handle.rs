@@ -274,6 +274,7 @@ impl Task {
                 next_attempt
             };
             let timeout = wake.saturating_duration_since(Instant::now());
+            let was_connected = self.driver.is_some();
             match rx.recv_timeout(timeout) {
                 Ok(cmd) => self.command(cmd),
                 Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -284,8 +285,8 @@ impl Task {
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             }
-            if self.driver.is_none() && next_attempt < Instant::now() {
-                // just went offline: wait before the first reconnect attempt
+            if was_connected && self.driver.is_none() {
+                // just went offline: wait a little before the first reconnect attempt
                 next_attempt = Instant::now() + backoff.next_delay();
             }
         }
