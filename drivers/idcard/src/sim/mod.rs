@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use kiosk_link::pty::PtyGuard;
 use kiosk_link::{Link, LinkError, memory};
 
-pub use card::{CardFile, CardFileError, SimCard};
+pub use card::{CardFile, CardFileError, SimCard, load_samples};
 
 use crate::handle::Opener;
 use crate::protocol::{self, Command, DecodeError, Decoder, Status};
