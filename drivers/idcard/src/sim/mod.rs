@@ -288,7 +288,7 @@ impl SimControl {
 
     /// Waits until `pred` holds for the counters, or `timeout` passes. Returns whether it held.
     pub fn wait_for(&self, timeout: Duration, pred: impl Fn(&SimStats) -> bool) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::driver::deadline_after(Instant::now(), timeout);
         let mut st = self.shared.lock();
         loop {
             if pred(&st.stats) {
@@ -331,7 +331,7 @@ impl SimControl {
     /// Waits up to `timeout` for the simulator thread to end (after [`SimControl::stop`]);
     /// by then a pty is closed and its symlink removed. Returns whether it ended.
     pub fn wait_finished(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::driver::deadline_after(Instant::now(), timeout);
         let mut st = self.shared.lock();
         while !st.finished {
             let now = Instant::now();
