@@ -64,7 +64,7 @@ pub struct SimArgs {
     pub card: Option<PathBuf>,
 }
 
-fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer(&mut out, value)?;
     writeln!(out)?;
@@ -83,8 +83,8 @@ pub fn run_device(args: DeviceArgs) -> anyhow::Result<ExitCode> {
         DeviceAction::Read { wait } => {
             driver.wait_for_card(Duration::from_secs(wait), READ_POLL)?;
             let identity = driver.read_identity(&ReadOptions::default())?;
-            let json = serde_json::to_value(&identity)?;
-            print_json(&json)?;
+            // Serialised straight from the struct, so the keys keep the order.
+            print_json(&identity)?;
         }
         DeviceAction::SamId => {
             let id = driver.sam_id()?;

@@ -34,6 +34,15 @@ pub const RESET_TIMEOUT: Duration = Duration::from_secs(3);
 /// Deadline for set baud (`60 xx`) and set max RF byte (`61 FF`).
 pub const SETTING_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// `start + d`, saturating far in the future instead of overflowing (a configured duration
+/// may be absurdly large).
+pub fn deadline_after(start: Instant, d: Duration) -> Instant {
+    start
+        .checked_add(d)
+        .or_else(|| start.checked_add(Duration::from_hours(24 * 365)))
+        .unwrap_or(start)
+}
+
 /// Per-command deadlines. `Default` uses the named constants above; tests use short ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
@@ -166,7 +175,7 @@ impl Driver {
         self.link.send(&self.tx)?;
         let waited = self.timeouts.for_command(command);
         let started = Instant::now();
-        let deadline = started + waited;
+        let deadline = deadline_after(started, waited);
         loop {
             while let Some(next) = self.decoder.next_frame() {
                 match next {
@@ -328,7 +337,7 @@ impl Driver {
 
     /// Polls find card until a card is in the field or `within` has passed.
     pub fn wait_for_card(&mut self, within: Duration, poll: Duration) -> Result<(), Error> {
-        let deadline = Instant::now() + within;
+        let deadline = deadline_after(Instant::now(), within);
         loop {
             if self.find_card()? {
                 return Ok(());
@@ -339,5 +348,39 @@ impl Driver {
             }
             std::thread::sleep(poll.min(deadline - now));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absurd_durations_do_not_overflow() {
+        let now = Instant::now();
+        assert!(deadline_after(now, Duration::MAX) > now);
+        assert_eq!(deadline_after(now, Duration::ZERO), now);
+    }
+
+    #[test]
+    fn every_command_has_its_deadline() {
+        let t = Timeouts::default();
+        assert_eq!(t.for_command(Command::FindCard), FIND_TIMEOUT);
+        assert_eq!(t.for_command(Command::SelectCard), SELECT_TIMEOUT);
+        assert_eq!(t.for_command(Command::ReadBase), READ_TIMEOUT);
+        assert_eq!(
+            t.for_command(Command::ReadWithFingerprint),
+            READ_FINGERPRINT_TIMEOUT
+        );
+        assert_eq!(
+            t.for_command(Command::ReadAppendedAddress),
+            APPENDED_ADDRESS_TIMEOUT
+        );
+        assert_eq!(t.for_command(Command::SamId), SAM_TIMEOUT);
+        assert_eq!(t.for_command(Command::ResetSam), RESET_TIMEOUT);
+        assert_eq!(
+            t.for_command(Command::SetBaud(Baud::B9600)),
+            SETTING_TIMEOUT
+        );
     }
 }

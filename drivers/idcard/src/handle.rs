@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use kiosk_link::{Backoff, DeviceState, DeviceStatus, Link, LinkError};
 use tokio::sync::{broadcast, oneshot, watch};
 
-use crate::driver::{Driver, ReadOptions, Timeouts};
+use crate::driver::{Driver, ReadOptions, Timeouts, deadline_after};
 use crate::error::Error;
 use crate::identity::Identity;
 use crate::protocol::SamId;
@@ -217,7 +217,7 @@ impl Task {
         loop {
             if self.driver.is_none() && !self.connect() {
                 let delay = self.backoff.next_delay();
-                if !self.serve_requests_until(Instant::now() + delay) {
+                if !self.serve_requests_until(deadline_after(Instant::now(), delay)) {
                     break;
                 }
                 continue;
@@ -225,7 +225,7 @@ impl Task {
             if self.polling {
                 self.poll_once();
             }
-            let next = Instant::now() + self.options.poll_interval;
+            let next = deadline_after(Instant::now(), self.options.poll_interval);
             if !self.serve_requests_until(next) {
                 break;
             }

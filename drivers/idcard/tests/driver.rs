@@ -66,6 +66,13 @@ both!(every_sample_card_reads_back_as_its_file, |via| {
     assert_eq!(types.len(), 4, "all four card types");
 });
 
+#[test]
+fn load_samples_finds_every_card_file() {
+    let cards = kiosk_idcard::sim::load_samples(&common::samples_dir()).unwrap();
+    assert_eq!(cards.len(), sample_files().len());
+    assert!(cards.iter().any(|c| c.label == "resident_han"));
+}
+
 both!(long_address_is_joined_from_the_appended_address, |via| {
     let mut r = presented(via, "resident_mongol_long_address");
     let identity = read(&mut r).unwrap();

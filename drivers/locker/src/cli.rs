@@ -79,9 +79,9 @@ pub struct DeviceArgs {
     /// What the door switch means: `door_closing` (11 = closed) or `door_opening` (11 = open).
     #[arg(long, default_value = "door_closing", value_parser = parse_polarity)]
     pub polarity: Polarity,
-    /// Seconds the door sensor has to say "open" after the unlock.
-    #[arg(long, default_value_t = 10)]
-    pub confirm_secs: u64,
+    /// Milliseconds the door sensor has to say "open" after the unlock.
+    #[arg(long, default_value_t = 10_000)]
+    pub confirm_ms: u64,
     #[command(subcommand)]
     pub action: DeviceAction,
 }
@@ -120,18 +120,13 @@ struct OpenReport {
 )]
 pub fn run_device(args: DeviceArgs) -> anyhow::Result<ExitCode> {
     let config = match &args.bank {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            toml::from_str::<BankConfig>(&text)
-                .with_context(|| format!("cannot parse {}", path.display()))?
-        }
+        Some(path) => read_bank(path)?,
         None => BankConfig::uniform(args.boards, args.channels, args.polarity),
     };
     let bank = config.validate()?;
     let link = kiosk_link::open(&args.port, DEFAULT_BAUD)?;
     let timeouts = Timeouts {
-        open_confirm: Duration::from_secs(args.confirm_secs),
+        open_confirm: Duration::from_millis(args.confirm_ms),
         ..Timeouts::default()
     };
     let mut driver = Driver::new(link, bank, timeouts);
@@ -182,6 +177,10 @@ pub struct SimArgs {
     /// Boards on the simulated bus, addresses 1..=N.
     #[arg(long, default_value_t = 1)]
     pub boards: u8,
+    /// Simulate the boards a bank configuration (TOML) names, with its sensor polarity,
+    /// instead of --boards/--channels/--polarity.
+    #[arg(long)]
+    pub bank: Option<PathBuf>,
     /// Jam a lock: its pulses never open the door (repeatable), e.g. --jam 1:5.
     #[arg(long, value_name = "BOARD:LOCK")]
     pub jam: Vec<BoardLock>,
@@ -209,10 +208,17 @@ pub struct SimArgs {
 }
 
 /// Builds the simulated bank an invocation of `kiosk sim locker` describes.
-pub fn sim_from_args(args: &SimArgs) -> SimControl {
-    let mut config = SimConfig::uniform(args.boards, args.channels);
+pub fn sim_from_args(args: &SimArgs) -> anyhow::Result<SimControl> {
+    let mut config = if let Some(path) = &args.bank {
+        SimConfig::from_bank(&read_bank(path)?.validate()?)
+    } else {
+        let mut config = SimConfig::uniform(args.boards, args.channels);
+        for b in &mut config.boards {
+            b.polarity = args.polarity;
+        }
+        config
+    };
     for b in &mut config.boards {
-        b.polarity = args.polarity;
         b.reply_header = args.reply_header;
     }
     config.spring_shut =
@@ -228,7 +234,14 @@ pub fn sim_from_args(args: &SimArgs) -> SimControl {
     for b in &args.absent {
         control.set_present(*b, false);
     }
-    control
+    Ok(control)
+}
+
+/// Reads a bank configuration file (TOML).
+pub fn read_bank(path: &std::path::Path) -> anyhow::Result<BankConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str::<BankConfig>(&text).with_context(|| format!("cannot parse {}", path.display()))
 }
 
 /// Runs `kiosk sim locker …` until killed.
@@ -237,14 +250,12 @@ pub fn sim_from_args(args: &SimArgs) -> SimControl {
     reason = "every device crate's entry point takes its Args by value"
 )]
 pub fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
-    let control = sim_from_args(&args);
+    let control = sim_from_args(&args)?;
     let (guard, thread) = control
         .serve_pty(Some(&args.link))
         .with_context(|| format!("cannot create the pty at {}", args.link.display()))?;
     eprintln!(
-        "locker simulator: {} board(s) of {} locks on {} (-> {})",
-        args.boards,
-        args.channels,
+        "locker simulator on {} (-> {})",
         args.link.display(),
         guard.slave_path().display()
     );

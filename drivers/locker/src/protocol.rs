@@ -11,7 +11,7 @@
 //! | find the board address | `80 01 00 99 18` → `80 01 <addr> 99 BCC` |
 //!
 //! BCC is the XOR of every byte before it. Replies come with header `8A` or `80` (vendors
-//! disagree), so both are accepted everywhere. The reply to a lock command carries the raw
+//! disagree), so both are accepted for every kind of reply. The reply to a lock command carries the raw
 //! feedback switch (`11` set / `00` clear); what that means for the door depends on the
 //! lock's [`Polarity`].
 //!
@@ -437,7 +437,7 @@ impl ReplyDecoder {
                 },
             }
         }
-        if matches!(self.expect, Expect::All | Expect::Any) && data.first() == Some(&HEADER_QUERY) {
+        if matches!(self.expect, Expect::All | Expect::Any) {
             let mut best = None;
             let mut longer_pending = false;
             for len in 5..=MAX_REPLY_LEN {
@@ -484,7 +484,7 @@ impl ReplyDecoder {
             return Short::None;
         };
         let good = header ^ board ^ lock ^ state == check;
-        if state == CMD_FIND_ADDRESS && header == HEADER_QUERY {
+        if state == CMD_FIND_ADDRESS {
             if !matches!(self.expect, Expect::Address | Expect::Any) {
                 return Short::None;
             }
@@ -652,6 +652,25 @@ mod tests {
         assert_eq!(status.wire(), &[0, 0, 0]);
         assert_eq!(status.switch(24), Some(Switch::Clear));
         assert_eq!(status.switch(25), None);
+    }
+
+    #[test]
+    fn query_all_and_address_replies_accept_header_8a_too() {
+        let mut frame = hex("8A 01 00 00 04 33");
+        frame.push(bcc(&frame));
+        let mut dec = ReplyDecoder::new(Expect::All);
+        dec.push(&frame);
+        let got = frames(&decode_all(&mut dec, true));
+        let Reply::All { board: 1, status } = got[0] else {
+            panic!("{got:?}")
+        };
+        assert_eq!(status.switch(3), Some(Switch::Set));
+        let mut dec = ReplyDecoder::new(Expect::Address);
+        dec.push(&hex("8A 01 07 99 15"));
+        assert_eq!(
+            frames(&decode_all(&mut dec, true)),
+            vec![Reply::Address { address: 7 }]
+        );
     }
 
     #[test]

@@ -492,6 +492,24 @@ impl SimControl {
         }
     }
 
+    /// An opener for [`crate::handle::LockerHandle::spawn`] that plugs a fresh in-memory link
+    /// into this simulator on every (re)connection, and fails while it is unplugged: the
+    /// in-process simulated locker of `kiosk run --simulate` and of tests.
+    pub fn opener(&self) -> crate::handle::Opener {
+        let control = self.clone();
+        Box::new(move || {
+            if !control.is_plugged() {
+                return Err(LinkError::Open {
+                    port: "locker-sim".into(),
+                    reason: "simulator unplugged".into(),
+                });
+            }
+            let (driver_end, board_end) = kiosk_link::memory::pair();
+            control.serve(Box::new(board_end));
+            Ok(Box::new(driver_end) as Box<dyn Link>)
+        })
+    }
+
     /// Serves the boards on a new pseudo-terminal. With `path`, a symlink there points at
     /// the terminal a driver opens (an existing symlink is replaced). Keep the guard alive
     /// as long as the simulator should run.

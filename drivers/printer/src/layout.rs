@@ -299,11 +299,6 @@ impl<'a> SlipWriter<'a> {
         self.plain()
     }
 
-    pub(crate) fn feed(&mut self, lines: u8) -> Result<&mut Self, SlipError> {
-        self.p.feeds(lines)?;
-        Ok(self)
-    }
-
     /// Feeds past the cutter, cuts with the model's command, and returns the bytes.
     pub(crate) fn finish(mut self) -> Result<SlipBytes, SlipError> {
         self.plain()?;

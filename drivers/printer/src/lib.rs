@@ -23,7 +23,7 @@ pub mod text;
 
 pub use driver::{PrinterDriver, Timeouts};
 pub use font::{CjkFont, FontSource};
-
+pub use handle::{Handle, HandleConfig, Opener, PrinterEvent};
 pub use job::{ClearOutcome, JobReport, PrintError, ResidentReason, SessionId};
 pub use layout::{SlipBytes, SlipError};
 pub use profile::{Completion, PaperWidth, PrinterProfile};

@@ -328,6 +328,23 @@ fn encode_foreign_2023(text: &mut [u8], file: &CardFile) -> Result<(), String> {
     put(text, f::PREVIOUS_NUMBER, link, "previous number link")
 }
 
+/// Loads every `.json` card file in `dir` (e.g. `resources/sim/idcard`), sorted by name, for
+/// a developer panel that offers "present card X".
+pub fn load_samples(dir: &Path) -> Result<Vec<SimCard>, CardFileError> {
+    let read_err = |source| CardFileError::Read {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(read_err)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| SimCard::from_file(p)).collect()
+}
+
 fn card_type_of(file: &CardFile) -> Result<CardType, String> {
     match file.card_type.as_str() {
         "resident" => Ok(CardType::Resident),

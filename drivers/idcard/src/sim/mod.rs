@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use kiosk_link::pty::PtyGuard;
 use kiosk_link::{Link, LinkError, memory};
 
-pub use card::{CardFile, CardFileError, SimCard};
+pub use card::{CardFile, CardFileError, SimCard, load_samples};
 
 use crate::handle::Opener;
 use crate::protocol::{self, Command, DecodeError, Decoder, Status};
@@ -275,7 +275,8 @@ impl SimControl {
         self.shared.lock().stats
     }
 
-    /// When the last byte of the latest reply was handed to the link.
+    /// When the latest reply was handed to the link (stamped just before the send, so for
+    /// an in-memory link it is at most the copy time before its last byte is readable).
     pub fn last_reply_at(&self) -> Option<Instant> {
         self.shared.lock().last_reply_at
     }
@@ -287,7 +288,7 @@ impl SimControl {
 
     /// Waits until `pred` holds for the counters, or `timeout` passes. Returns whether it held.
     pub fn wait_for(&self, timeout: Duration, pred: impl Fn(&SimStats) -> bool) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::driver::deadline_after(Instant::now(), timeout);
         let mut st = self.shared.lock();
         loop {
             if pred(&st.stats) {
@@ -330,7 +331,7 @@ impl SimControl {
     /// Waits up to `timeout` for the simulator thread to end (after [`SimControl::stop`]);
     /// by then a pty is closed and its symlink removed. Returns whether it ended.
     pub fn wait_finished(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::driver::deadline_after(Instant::now(), timeout);
         let mut st = self.shared.lock();
         while !st.finished {
             let now = Instant::now();
@@ -703,11 +704,15 @@ fn deliver(
         Some(Fault::RemoveCardDuringRead | Fault::Status(_)) | None => {}
     }
     if !bytes.is_empty() {
+        {
+            // Stamped just before the bytes go, so a reader of the stamp who has already
+            // seen the reply never gets an older one.
+            let mut st = shared.lock();
+            st.stats.replies += 1;
+            st.last_reply_at = Some(Instant::now());
+        }
         link.send(&bytes)?;
         zeroize::Zeroize::zeroize(&mut bytes);
-        let mut st = shared.lock();
-        st.stats.replies += 1;
-        st.last_reply_at = Some(Instant::now());
     }
     shared.changed.notify_all();
     Ok(())

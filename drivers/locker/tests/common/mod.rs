@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use kiosk_link::{Link, LinkError, memory};
+use kiosk_link::memory;
 use kiosk_locker::bank::{Bank, BankConfig};
 use kiosk_locker::driver::{Driver, Timeouts};
-use kiosk_locker::handle::{HandleOptions, LockerHandle, Opener};
+use kiosk_locker::handle::{HandleOptions, LockerHandle};
 use kiosk_locker::monitor::{LockerEvent, MonitorConfig};
 use kiosk_locker::protocol::Polarity;
 use kiosk_locker::sim::{SimConfig, SimControl};
@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 /// Device deadlines short enough for fast tests (the defaults are the field values).
 pub fn fast() -> Timeouts {
     Timeouts {
-        reply: Duration::from_millis(150),
+        reply: Duration::from_millis(400),
         frame_gap: Duration::from_millis(5),
         turnaround: Duration::ZERO,
         open_confirm: Duration::from_millis(300),
@@ -44,23 +44,6 @@ pub fn mem_driver(boards: u8, channels: u8) -> (Driver, SimControl) {
     )
 }
 
-/// An opener that plugs a fresh memory link into the simulator each time, or fails while
-/// the simulator is unplugged.
-pub fn mem_opener(control: &SimControl) -> Opener {
-    let control = control.clone();
-    Box::new(move || {
-        if !control.is_plugged() {
-            return Err(LinkError::Open {
-                port: "memory".into(),
-                reason: "unplugged".into(),
-            });
-        }
-        let (a, b) = memory::pair();
-        control.serve(Box::new(b));
-        Ok(Box::new(a) as Box<dyn Link>)
-    })
-}
-
 pub fn options() -> HandleOptions {
     HandleOptions {
         timeouts: fast(),
@@ -82,7 +65,7 @@ pub fn mem_handle(
     options: HandleOptions,
 ) -> (LockerHandle, SimControl) {
     let control = SimControl::new(sim);
-    let handle = LockerHandle::spawn(bank, mem_opener(&control), options);
+    let handle = LockerHandle::spawn(bank, control.opener(), options);
     (handle, control)
 }
 

@@ -342,6 +342,64 @@ fn decode_dle(buf: &[u8]) -> Decoded<'_> {
     }
 }
 
+/// A readable listing of an ESC/POS stream: one command per line, its bytes in hex and
+/// what it means; runs of text are shown as text. Used for golden files and by technicians.
+/// Every byte of the input appears in the hex column, so the listing is byte-exact.
+pub fn listing(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut rest = bytes;
+    let mut chinese = false;
+    let mut text_hex = String::new();
+    let mut text = String::new();
+    let flush_text = |out: &mut String, text_hex: &mut String, text: &mut String| {
+        if !text.is_empty() {
+            let _ = writeln!(out, "{} # \"{}\"", text_hex.trim_end(), text);
+            text_hex.clear();
+            text.clear();
+        }
+    };
+    while let Decoded::Op(op, n) = decode(rest, chinese) {
+        let (taken, tail) = rest.split_at(n.min(rest.len()));
+        rest = tail;
+        let hex = taken.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ");
+        match op {
+            Op::Char(c) => {
+                text_hex.push_str(&hex);
+                text_hex.push(' ');
+                text.push(c);
+                continue;
+            }
+            Op::ChineseMode(on) => chinese = on,
+            _ => {}
+        }
+        flush_text(&mut out, &mut text_hex, &mut text);
+        let meaning = match op {
+            Op::QrStore(data) => format!("QrStore({:?})", String::from_utf8_lossy(data)),
+            Op::Raster { mode, width_bytes, height, .. } => {
+                format!("Raster {{ mode: {mode}, width_bytes: {width_bytes}, height: {height} }}")
+            }
+            other => format!("{other:?}"),
+        };
+        let _ = writeln!(out, "{hex} # {meaning}");
+    }
+    flush_text(&mut out, &mut text_hex, &mut text);
+    if !rest.is_empty() {
+        let hex = rest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ");
+        let _ = writeln!(out, "{hex} # (incomplete)");
+    }
+    out
+}
+
+/// The bytes of a [`listing`]: every hex pair before a `#` on each line.
+pub fn listing_bytes(listing: &str) -> Vec<u8> {
+    listing
+        .lines()
+        .flat_map(|line| line.split('#').next().unwrap_or("").split_whitespace())
+        .filter_map(|h| u8::from_str_radix(h, 16).ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,6 +476,15 @@ mod tests {
         assert_eq!(decode(&[0x1D, 0x56, 0x42], true), Decoded::NeedMore);
         assert_eq!(decode(&[0x1D], true), Decoded::NeedMore);
         assert_eq!(decode(&[], true), Decoded::NeedMore);
+    }
+
+    #[test]
+    fn listing_round_trips() {
+        let bytes = [0x1B, 0x40, 0x1C, 0x26, 0xB0, 0xEC, b'A', 0x1B, 0x64, 0x01, 0x1D, 0x56];
+        let l = listing(&bytes);
+        assert!(l.contains("\"办A\""), "{l}");
+        assert!(l.contains("(incomplete)"));
+        assert_eq!(listing_bytes(&l), bytes);
     }
 
     proptest::proptest! {

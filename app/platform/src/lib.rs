@@ -1,0 +1,1 @@
+//! The kiosk platform API (work in progress).
