@@ -1,5 +1,7 @@
 //! The runtime: effects carried out in one place, answers fed back as events.
 
 pub mod core;
+pub mod post;
 
 pub use self::core::{Clock, Core, FreshSource, Inbox, Io, Parts, Timers, View};
+pub use self::post::{Mailbox, Poster, mailbox};
