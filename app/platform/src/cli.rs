@@ -146,4 +146,19 @@ mod tests {
         let cli = Cli::try_parse_from(["platform-sim"]).unwrap();
         assert_eq!(cli.args.day_length, Duration::from_secs(10));
     }
+
+    #[test]
+    fn startup_failures_are_errors_not_hangs() {
+        let args = |listen: &str, people: Option<PathBuf>| PlatformSimArgs {
+            listen: listen.into(),
+            day_length: Duration::ZERO,
+            state_file: None,
+            people,
+        };
+        let err = run_platform_sim(args("not an address", None)).unwrap_err();
+        assert!(err.to_string().contains("cannot listen"), "{err}");
+        let missing =
+            run_platform_sim(args("127.0.0.1:0", Some("/nonexistent/people.toml".into())));
+        assert!(missing.unwrap_err().to_string().contains("people file"));
+    }
 }

@@ -1150,3 +1150,38 @@ fn hmac_sha256_16(card_id: &[u8], challenge: &[u8]) -> [u8; 16] {
     let full = outer.finalize();
     full[..16].try_into().unwrap()
 }
+
+#[tokio::test]
+async fn a_platform_that_never_answers_times_out() {
+    // Connections complete in the kernel's backlog, but nothing ever answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut config = kiosk_platform::ClientConfig::new(
+        format!("http://{}", silent.local_addr().unwrap()),
+        KIOSK,
+    );
+    config.request_timeout = std::time::Duration::from_millis(200);
+    let c = kiosk_platform::PlatformClient::new(&config).unwrap();
+    let err = c.submit_application(&birth_submission()).await.unwrap_err();
+    assert!(
+        matches!(err, PlatformError::Unavailable(Unavailable::TimedOut)),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+    drop(silent);
+}
+
+#[test]
+fn bad_client_configurations_are_refused() {
+    use kiosk_platform::{ClientBuildError, ClientConfig, PlatformClient};
+    let bad_url = PlatformClient::new(&ClientConfig::new("ftp://x", KIOSK)).unwrap_err();
+    assert!(matches!(bad_url, ClientBuildError::BadBaseUrl));
+    let not_url = PlatformClient::new(&ClientConfig::new("not a url", KIOSK)).unwrap_err();
+    assert!(matches!(not_url, ClientBuildError::BadBaseUrl));
+    let no_kiosk = PlatformClient::new(&ClientConfig::new("http://127.0.0.1:1", " ")).unwrap_err();
+    assert!(matches!(no_kiosk, ClientBuildError::BadKioskId));
+    let bad_kiosk =
+        PlatformClient::new(&ClientConfig::new("http://127.0.0.1:1", "a\nb")).unwrap_err();
+    assert!(matches!(bad_kiosk, ClientBuildError::BadKioskId));
+    // A base URL with a path keeps it: the API sits under it.
+    assert!(PlatformClient::new(&ClientConfig::new("https://gw.example/zwfw/", KIOSK)).is_ok());
+}
