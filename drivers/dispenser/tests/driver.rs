@@ -483,3 +483,39 @@ fn transact_gives_raw_replies() {
         }
     ));
 }
+
+#[test]
+fn the_cli_runs_against_a_simulator_on_a_pty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ttyCLI");
+    let sim = Simulator::new(SimConfig::default());
+    let control = sim.control();
+    let (guard, _thread) = sim.spawn_on_pty(&path).unwrap();
+    let port: kiosk_link::Port = path.display().to_string().parse().unwrap();
+    for action in [
+        kiosk_dispenser::cli::Action::ToEncoder,
+        kiosk_dispenser::cli::Action::Status,
+        kiosk_dispenser::cli::Action::Capture,
+    ] {
+        let args = kiosk_dispenser::cli::DeviceArgs {
+            port: port.clone(),
+            address: 0,
+            action,
+        };
+        assert_eq!(
+            kiosk_dispenser::cli::run_device(args).unwrap(),
+            std::process::ExitCode::SUCCESS
+        );
+    }
+    assert_eq!(control.reject_count(), 1);
+    control.set_mute(true);
+    let args = kiosk_dispenser::cli::DeviceArgs {
+        port,
+        address: 0,
+        action: kiosk_dispenser::cli::Action::Status,
+    };
+    let err = kiosk_dispenser::cli::run_device(args).unwrap_err();
+    assert!(format!("{err:#}").contains("did not answer"), "{err:#}");
+    control.stop();
+    drop(guard);
+}

@@ -94,7 +94,7 @@ impl Apdu {
         match body {
             [] => {}
             [le] => apdu.le = Some(*le),
-            [0, _, _, ..] => return Err(ApduParseError::Extended),
+            [0, _, ..] => return Err(ApduParseError::Extended),
             [lc, rest @ ..] => {
                 let lc = usize::from(*lc);
                 match rest.len() {

@@ -8,7 +8,7 @@ use anyhow::Context;
 use kiosk_link::Port;
 
 use crate::apdu::parse_hex;
-use crate::card::{CardProfile, VirtualCard};
+use crate::card::{CardProfile, CardStock, VirtualCard};
 use crate::crt591::Crt591Transport;
 use crate::pcsc_transport::PcscTransport;
 use crate::transport::{ApduTransport, exchange_raw};
@@ -124,4 +124,11 @@ pub fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
     }
     attachment.detach()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `kiosk sim dispenser …` with a virtual social security chip on every card in the hopper,
+/// so CM 51 APDUs (and `kiosk device encoder --dispenser PORT apdu HEX`) work against it.
+pub fn run_dispenser_sim(args: kiosk_dispenser::cli::SimArgs) -> anyhow::Result<ExitCode> {
+    let stock = CardStock::new(CardProfile::default());
+    kiosk_dispenser::cli::run_sim_with_chips(args, Some(stock.factory()))
 }

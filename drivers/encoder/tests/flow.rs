@@ -305,3 +305,38 @@ fn the_handle_carries_apdus_to_the_chip() {
             .is_some()
     );
 }
+
+/// The technician command line through the dispenser's contact reader on a real pty.
+#[test]
+fn cli_apdu_through_the_dispenser_contact_reader_over_a_pty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ttyCRT");
+    let sim = Simulator::new(SimConfig::default());
+    let control = sim.control();
+    control.set_chip_factory(CardStock::new(CardProfile::default()).factory());
+    let (guard, _thread) = sim.spawn_on_pty(&path).unwrap();
+    let port: kiosk_link::Port = path.display().to_string().parse().unwrap();
+    let mut d = Driver::open(&port, 0, Timeouts::short()).unwrap();
+    d.start().unwrap();
+    d.to_encoder().unwrap();
+    drop(d);
+    let args = kiosk_encoder::cli::DeviceArgs {
+        reader: None,
+        dispenser: Some(port),
+        address: 0,
+        action: kiosk_encoder::cli::Action::Apdu {
+            hex: "00A404000F7378312E73682EC9E7BBE1B1A3D5CF".into(),
+        },
+    };
+    assert_eq!(
+        kiosk_encoder::cli::run_device(args).unwrap(),
+        std::process::ExitCode::SUCCESS
+    );
+    // The card stayed where it was (initialise leaves it in place).
+    assert_eq!(
+        control.card_place(),
+        kiosk_dispenser::sim::SimCardPlace::IcContact
+    );
+    control.stop();
+    drop(guard);
+}
