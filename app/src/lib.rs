@@ -2,13 +2,20 @@
 //! and platform sync. `main.rs` is the composition root.
 #![forbid(unsafe_code)]
 
+pub mod assemble;
 pub mod catalogue;
 pub mod check;
 pub mod config;
+pub mod devices;
 pub mod domain;
+pub mod failpoint;
 pub mod flows;
+pub mod forward;
+pub mod io;
+pub mod locker_bank;
 pub mod logging;
 pub mod outbox;
+pub mod platform;
 pub mod privacy;
 pub mod runtime;
 pub mod store;

@@ -1,19 +1,15 @@
-//! `kiosk`: the composition root. Parses the command line and hands each command to the
-//! module that does it.
+//! `kiosk`: the kiosk itself (`run`) and the commands technicians and tests use. Parsing only;
+//! each command is carried out by the module that owns it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use kiosk_app::check;
+use kiosk_app::commands;
 
 #[derive(Parser)]
-#[command(
-    name = "kiosk",
-    version,
-    about = "Town service-centre self-service kiosk"
-)]
+#[command(name = "kiosk", version, about = "Town service-centre self-service kiosk")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,30 +17,70 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the kiosk.
+    Run(commands::RunArgs),
     /// Check the configuration, the one-thing catalogue and the calendar; list what is offered.
     Check {
         #[arg(long, default_value = "config/kiosk.toml")]
         config: PathBuf,
     },
+    /// Technician commands for one device.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Run a device simulator on a pseudo-terminal (or TCP) for hand testing.
+    #[command(subcommand)]
+    Sim(SimCommand),
+    /// Run the platform simulator (a stand-in for the provincial platform) on its own.
+    PlatformSim(kiosk_platform::PlatformSimArgs),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(commands::AuditCommand),
+    /// What is waiting to be sent to the platform.
+    #[command(subcommand)]
+    Outbox(commands::OutboxCommand),
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// The ID-card reader.
+    Idcard(kiosk_idcard::cli::DeviceArgs),
+    /// The receipt printer.
+    Printer(kiosk_printer::cli::DeviceArgs),
+    /// The document scanner (SANE).
+    Scanner(kiosk_scanner::cli::ScannerArgs),
+    /// The locker boards.
+    Locker(kiosk_locker::cli::DeviceArgs),
+}
+
+#[derive(Subcommand)]
+enum SimCommand {
+    Idcard(kiosk_idcard::cli::SimArgs),
+    Printer(kiosk_printer::cli::SimArgs),
+    Locker(kiosk_locker::cli::SimArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Check { config } => {
-            // No logger: the problems are printed once, below, for the operator.
-            match check::load_all(&config) {
-                Ok(loaded) => {
-                    print!("{}", check::summary(&loaded));
-                    println!("OK");
-                    ExitCode::SUCCESS
-                }
-                Err(errors) => {
-                    eprintln!("{errors}");
-                    eprintln!("{} problem(s) found", errors.0.len());
-                    ExitCode::FAILURE
-                }
-            }
+    let result = match cli.command {
+        Command::Run(args) => commands::run(&args),
+        Command::Check { config } => Ok(commands::check(&config)),
+        Command::Device(DeviceCommand::Idcard(a)) => kiosk_idcard::cli::run_device(a),
+        Command::Device(DeviceCommand::Printer(a)) => kiosk_printer::cli::run_device(a),
+        Command::Device(DeviceCommand::Scanner(a)) => kiosk_scanner::cli::run_device(a),
+        Command::Device(DeviceCommand::Locker(a)) => kiosk_locker::cli::run_device(a),
+        Command::Sim(SimCommand::Idcard(a)) => kiosk_idcard::cli::run_sim(a),
+        Command::Sim(SimCommand::Printer(a)) => kiosk_printer::cli::run_sim(a),
+        Command::Sim(SimCommand::Locker(a)) => kiosk_locker::cli::run_sim(a),
+        Command::PlatformSim(a) => kiosk_platform::run_platform_sim(a),
+        Command::Audit(c) => commands::audit(&c),
+        Command::Outbox(c) => commands::outbox(&c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // One line, no backtrace: technicians read this on a terminal.
+            eprintln!("kiosk: {}", kiosk_app::privacy::redact(&format!("{e:#}")));
+            ExitCode::FAILURE
         }
     }
 }

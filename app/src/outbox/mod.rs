@@ -158,6 +158,7 @@ impl<D: Deliver> Worker<D> {
         let reachable = results
             .iter()
             .any(|(_, _, o)| !matches!(o, Outcome::Retry(_)));
+        crate::failpoint::point("outbox.after-send");
         let store = self.store.clone();
         let options = self.options.clone();
         blocking(move || {
@@ -179,6 +180,7 @@ impl<D: Deliver> Worker<D> {
             Ok(())
         })
         .await?;
+        crate::failpoint::point("outbox.after-mark");
         self.publish(Some(reachable)).await;
         Ok(count)
     }

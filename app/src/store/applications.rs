@@ -79,7 +79,9 @@ impl Store {
             &AuditEvent::new("application.accepted", "kiosk", &app.number, details),
             now_ms,
         )?;
+        crate::failpoint::point("accept.before-commit");
         tx.commit()?;
+        crate::failpoint::point("accept.after-commit");
         Ok(())
     }
 
@@ -102,6 +104,15 @@ impl Store {
         serde_json::from_slice(&plain)
             .map(Some)
             .map_err(|e| StoreError::Data(e.to_string()))
+    }
+
+    /// The id of the application with this printed number.
+    pub fn application_id_by_number(&self, number: &str) -> Result<Option<uuid::Uuid>, StoreError> {
+        let id: Option<String> = self
+            .conn()
+            .query_row("SELECT id FROM applications WHERE number = ?1", [number], |r| r.get(0))
+            .optional()?;
+        Ok(id.and_then(|s| s.parse().ok()))
     }
 
     /// Number of accepted applications (all time).
@@ -138,5 +149,22 @@ impl Store {
     pub fn page(&self, sha: &str) -> Result<Vec<u8>, StoreError> {
         let sealed = std::fs::read(self.pages_dir.join(format!("{sha}.sealed")))?;
         self.sealer.open(&sealed, &format!("page:{sha}"))
+    }
+}
+
+impl Store {
+    /// The highest daily sequence used in application numbers starting with `date_prefix`
+    /// (`YYMMDD`), 0 when none.
+    pub fn max_sequence(&self, date_prefix: &str) -> Result<u32, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT number FROM applications WHERE number LIKE ?1")?;
+        let numbers = stmt.query_map([format!("{date_prefix}-%")], |r| r.get::<_, String>(0))?;
+        let mut max = 0;
+        for n in numbers {
+            if let Some(seq) = n?.rsplit_once('-').and_then(|(_, s)| s.parse::<u32>().ok()) {
+                max = max.max(seq);
+            }
+        }
+        Ok(max)
     }
 }

@@ -16,7 +16,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::Connection;
 
 pub use audit::{AuditBreak, AuditEvent};
-pub use outbox::{OutboxKind, OutboxRow, OutboxStats};
+pub use outbox::{OutboxKind, OutboxRow, OutboxStats, PagePayload};
 pub use purge::PurgeReport;
 pub use sealer::Sealer;
 

@@ -1,0 +1,163 @@
+//! The composition root: configuration → store → platform (client, or the embedded
+//! simulator) → outbox worker → devices (real or simulated) → the services the journeys'
+//! effects use. `kiosk run` and the end-to-end tests assemble the kiosk here, the same way.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::sync::watch;
+
+use crate::check::{Loaded, load_all};
+use crate::devices::{self, Devices};
+use crate::io::Services;
+use crate::outbox::{SyncState, Worker, WorkerOptions};
+use crate::platform::PlatformDeliver;
+use crate::runtime::system::{DailySequence, SystemClock, centre_time_zone};
+use crate::store::Store;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub config: PathBuf,
+    /// Every device simulated and the platform simulator embedded, whatever the config says.
+    pub simulate: bool,
+    /// Overrides `storage.data_dir`.
+    pub data_dir: Option<PathBuf>,
+    /// Where `resources/` is (simulator data, SANE config, translations).
+    pub resources: PathBuf,
+    /// Settings for the embedded platform simulator.
+    pub platform_sim: kiosk_platform::SimConfig,
+}
+
+impl Options {
+    pub fn new(config: PathBuf) -> Options {
+        Options {
+            config,
+            simulate: false,
+            data_dir: None,
+            resources: default_resources(),
+            platform_sim: kiosk_platform::SimConfig::default(),
+        }
+    }
+}
+
+/// `resources/` next to the config folder in a checkout, or the installed location.
+pub fn default_resources() -> PathBuf {
+    for candidate in [Path::new("resources"), Path::new("/usr/share/kiosk/resources")] {
+        if candidate.is_dir() {
+            return candidate.to_owned();
+        }
+    }
+    PathBuf::from("resources")
+}
+
+/// Everything that lives while the kiosk runs.
+pub struct Kiosk {
+    pub loaded: Arc<Loaded>,
+    pub store: Arc<Store>,
+    pub services: Arc<Services>,
+    pub devices: Devices,
+    pub platform_sim: Option<kiosk_platform::SimHandle>,
+    pub sync: watch::Receiver<SyncState>,
+    pub data_dir: PathBuf,
+    /// Kept last so that it is dropped after the tasks above stop using it.
+    pub tokio: tokio::runtime::Runtime,
+}
+
+pub fn assemble(options: &Options) -> anyhow::Result<Kiosk> {
+    let mut loaded = load_all(&options.config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if options.simulate {
+        loaded.config.simulate_everything();
+    }
+    if let Some(dir) = &options.data_dir {
+        loaded.config.storage.data_dir.clone_from(dir);
+    }
+    let config = &loaded.config;
+    let data_dir = config.storage.data_dir.clone();
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("kiosk-io")
+        .enable_all()
+        .build()
+        .context("cannot start the I/O runtime")?;
+
+    let store = Arc::new(Store::open(&data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?);
+    let purged = store.purge_expired(jiff::Timestamp::now().as_millisecond())?;
+    if purged.applications > 0 {
+        tracing::info!(applications = purged.applications, pages = purged.pages, "personal data past retention purged");
+    }
+
+    // The platform: the real one, or the simulator inside this process.
+    let (platform_sim, base_url) = if config.uses_embedded_platform() {
+        let sim = tokio
+            .block_on(kiosk_platform::Simulator::start_with("127.0.0.1:0", options.platform_sim.clone()))
+            .context("cannot start the embedded platform simulator")?;
+        let url = sim.url().to_owned();
+        (Some(sim), url)
+    } else {
+        (None, config.platform.endpoint.clone())
+    };
+    let client_config = kiosk_platform::ClientConfig {
+        connect_timeout: config.platform.connect_timeout,
+        request_timeout: config.platform.request_timeout,
+        ..kiosk_platform::ClientConfig::new(base_url, config.kiosk_id.clone())
+    };
+    let client = Arc::new(kiosk_platform::PlatformClient::new(&client_config).context("cannot set up the platform client")?);
+    let catalogue = Arc::new(loaded.catalogue.clone());
+
+    let worker = Worker::new(
+        store.clone(),
+        PlatformDeliver { client: client.clone(), catalogue: catalogue.clone() },
+        WorkerOptions::default(),
+    );
+    let sync = worker.state();
+    let outbox = worker.waker();
+    tokio.spawn(worker.run());
+
+    let scans_dir = data_dir.join("session-scans");
+    std::fs::create_dir_all(&scans_dir)?;
+    // Pages left by a session that a crash interrupted: never reused.
+    crate::io::clear_dir(&scans_dir);
+    let sim_out = data_dir.join("simulators");
+    let devices = {
+        let _enter = tokio.enter();
+        devices::start(config, &options.resources, &scans_dir, &sim_out)?
+    };
+
+    let today = SystemClock.now_date();
+    let used = store.max_sequence(&today.strftime("%y%m%d").to_string())?;
+    let services = Arc::new(Services {
+        store: store.clone(),
+        platform: client,
+        catalogue,
+        printer: devices.printer.clone(),
+        scanner: devices.scanner.clone(),
+        scans_dir,
+        outbox,
+        retention_days: config.storage.retention_days,
+        sequence: DailySequence::starting_after(today, used),
+    });
+    spawn_purge(&tokio, store.clone());
+    Ok(Kiosk { loaded: Arc::new(loaded), store, services, devices, platform_sim, sync, data_dir, tokio })
+}
+
+/// Purges personal data past retention once an hour.
+fn spawn_purge(tokio: &tokio::runtime::Runtime, store: Arc<Store>) {
+    tokio.spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_hours(1)).await;
+            let store = store.clone();
+            let result = crate::outbox::blocking(move || store.purge_expired(jiff::Timestamp::now().as_millisecond())).await;
+            if let Err(e) = result {
+                tracing::error!(error = %e, "retention purge failed");
+            }
+        }
+    });
+}
+
+impl SystemClock {
+    fn now_date(&self) -> jiff::civil::Date {
+        jiff::Timestamp::now().to_zoned(centre_time_zone()).date()
+    }
+}
