@@ -9,6 +9,10 @@ pub fn gb18030_len(c: char) -> usize {
     if c.is_ascii() {
         return 1;
     }
+    // GBK, and so GB18030's two-byte area, holds all of CJK Unified Ideographs U+4E00–U+9FA5.
+    if ('\u{4E00}'..='\u{9FA5}').contains(&c) {
+        return 2;
+    }
     let mut utf8 = [0u8; 4];
     let s = c.encode_utf8(&mut utf8);
     let (bytes, _, _) = GB18030.encode(s);
@@ -44,12 +48,15 @@ pub fn sanitize(s: &str) -> String {
         match c {
             '\n' => out.push('\n'),
             '\t' => out.push(' '),
-            '\r' => {}
             '¥' => out.push('￥'),
+            // Control characters, and Unicode format characters (zero-width joiners, bidi
+            // marks) that print as junk.
+            '\r'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FEFF}' => {}
             c if c.is_control() => {}
-            // Unicode format characters (zero-width joiners, bidi marks) print as junk.
-            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' => {}
-            '\u{FEFF}' => {}
             c => out.push(c),
         }
     }
@@ -103,7 +110,7 @@ fn tokens(paragraph: &str) -> Vec<Token<'_>> {
     while let Some((start, c)) = iter.next() {
         if c == ' ' {
             out.push(Token {
-                text: &paragraph[start..start + 1],
+                text: &paragraph[start..=start],
                 width: 1,
                 space: true,
             });
@@ -214,12 +221,11 @@ pub fn wrap(text: &str, cols: usize) -> Vec<String> {
             if is_closing_punct(first)
                 && line.len() > 1
                 && line.last().is_some_and(|t| fits(width(t), carried_w))
+                && let Some(last) = line.pop()
             {
-                if let Some(last) = line.pop() {
-                    line_w = line_w.saturating_sub(width(last));
-                    carried_w += width(last);
-                    carried.push(last);
-                }
+                line_w = line_w.saturating_sub(width(last));
+                carried_w += width(last);
+                carried.push(last);
             }
             while line.len() > 1
                 && line
@@ -278,7 +284,10 @@ mod tests {
 
     #[test]
     fn encodes_like_the_reference() {
-        assert_eq!(encode("办事回执"), [0xB0, 0xEC, 0xCA, 0xC2, 0xBB, 0xD8, 0xD6, 0xB4]);
+        assert_eq!(
+            encode("办事回执"),
+            [0xB0, 0xEC, 0xCA, 0xC2, 0xBB, 0xD8, 0xD6, 0xB4]
+        );
         assert_eq!(encode("￥"), [0xA3, 0xA4]);
         assert_eq!(encode("\u{20000}"), [0x95, 0x32, 0x82, 0x36]);
     }
