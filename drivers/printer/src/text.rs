@@ -218,7 +218,13 @@ pub fn wrap(text: &str, cols: usize) -> Vec<String> {
             let mut carried: Vec<&str> = Vec::new();
             let mut carried_w = 0;
             let fits = |extra: usize, carried_w: usize| carried_w + extra + tok.width <= cols;
-            if is_closing_punct(first)
+            // A number stays with the unit after it ("24小时", "4个工作日").
+            let glued_number = !first.is_ascii()
+                && line
+                    .last()
+                    .and_then(|t| t.chars().last())
+                    .is_some_and(|c| c.is_ascii_alphanumeric());
+            if (is_closing_punct(first) || glued_number)
                 && line.len() > 1
                 && line.last().is_some_and(|t| fits(width(t), carried_w))
                 && let Some(last) = line.pop()
@@ -317,6 +323,12 @@ mod tests {
         assert_eq!(lines, vec!["一二三", "四，五六"]);
         let lines = wrap("一二三（四五", 8);
         assert_eq!(lines, vec!["一二三", "（四五"]);
+    }
+
+    #[test]
+    fn numbers_stay_with_their_unit() {
+        let lines = wrap("一二三四24小时", 10);
+        assert_eq!(lines, vec!["一二三四", "24小时"]);
     }
 
     #[test]
