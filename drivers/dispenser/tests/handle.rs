@@ -194,6 +194,15 @@ async fn unplug_goes_offline_and_replug_comes_back_online() {
     wait_for(&mut events, |e| matches!(e, Event::Online { .. })).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_opener_serves_the_handle_in_process() {
+    let sim = Simulator::new(SimConfig::default());
+    let handle = Handle::spawn(sim.opener(), config());
+    online(&handle).await;
+    handle.to_encoder().await.unwrap();
+    assert_eq!(sim.control().dispensed(), 1);
+}
+
 #[test]
 fn cli_status_json_has_exactly_the_issue_fields() {
     let sim = Simulator::new(SimConfig {
