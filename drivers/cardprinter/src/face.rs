@@ -261,24 +261,24 @@ fn outline(img: &mut RgbImage, r: Rect, colour: [u8; 3]) {
     }
 }
 
-/// Scales the photo to cover the box (keeping its proportions) and crops the overflow
-/// evenly, then copies it in.
+/// Crops the photo to the box's proportions (evenly on both sides) and scales it into the
+/// box. Cropping first keeps memory bounded whatever the photo's proportions.
 pub fn place_photo(img: &mut RgbImage, photo: &DynamicImage, r: Rect) {
     let (pw, ph) = (photo.width().max(1), photo.height().max(1));
-    let scale = f64::max(
-        f64::from(r.w) / f64::from(pw),
-        f64::from(r.h) / f64::from(ph),
-    );
-    // Bounded by the box size times the aspect ratio: small positive numbers.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let (sw, sh) = (
-        ((f64::from(pw) * scale).ceil() as u32).max(r.w),
-        ((f64::from(ph) * scale).ceil() as u32).max(r.h),
-    );
-    let scaled = imageops::resize(&photo.to_rgb8(), sw, sh, imageops::FilterType::Triangle);
-    let (ox, oy) = ((sw - r.w) / 2, (sh - r.h) / 2);
-    let cropped = imageops::crop_imm(&scaled, ox, oy, r.w, r.h).to_image();
-    imageops::replace(img, &cropped, i64::from(r.x), i64::from(r.y));
+    // Crop width/height in source pixels with the box's aspect ratio (u64: no overflow).
+    let (cw, ch) = if u64::from(pw) * u64::from(r.h) > u64::from(ph) * u64::from(r.w) {
+        // Wider than the box: keep the height.
+        let cw = u64::from(ph) * u64::from(r.w) / u64::from(r.h.max(1));
+        (u32::try_from(cw).unwrap_or(pw).clamp(1, pw), ph)
+    } else {
+        let ch = u64::from(pw) * u64::from(r.h) / u64::from(r.w.max(1));
+        (pw, u32::try_from(ch).unwrap_or(ph).clamp(1, ph))
+    };
+    let cropped = photo
+        .crop_imm((pw - cw) / 2, (ph - ch) / 2, cw, ch)
+        .to_rgb8();
+    let scaled = imageops::resize(&cropped, r.w, r.h, imageops::FilterType::Triangle);
+    imageops::replace(img, &scaled, i64::from(r.x), i64::from(r.y));
 }
 
 /// A neutral head-and-shoulders silhouette for a holder without a photo.

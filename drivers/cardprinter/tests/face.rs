@@ -166,6 +166,23 @@ fn pre_printed_stock_gets_only_the_personal_data() {
 }
 
 #[test]
+fn photos_of_any_shape_fill_the_box() {
+    let Some(r) = renderer(FaceConfig::default()) else {
+        return;
+    };
+    for (w, h) in [(1, 20_000), (20_000, 1), (3, 3), (1, 1), (5000, 4000)] {
+        let photo = DynamicImage::ImageRgb8(RgbImage::from_pixel(w, h, Rgb([10, 20, 30])));
+        let img = r.render(&face("张三", Some(photo))).unwrap();
+        for (x, y) in [
+            (PHOTO.x + 1, PHOTO.y + 1),
+            (PHOTO.x + PHOTO.w - 1, PHOTO.y + PHOTO.h - 1),
+        ] {
+            assert_eq!(img.get_pixel(x, y).0, [10, 20, 30], "{w}x{h}");
+        }
+    }
+}
+
+#[test]
 fn debug_masks_personal_data() {
     let f = face("张三", None);
     let s = format!("{f:?}");

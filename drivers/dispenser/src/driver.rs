@@ -48,14 +48,15 @@ impl Default for Timeouts {
 }
 
 impl Timeouts {
-    /// Short timeouts for tests against the simulator (which answers at once).
+    /// Short timeouts for tests against the simulator (which answers at once). Generous
+    /// enough for a loaded CI machine; only fault paths ever wait them out.
     pub fn short() -> Self {
         Timeouts {
-            ack: Duration::from_millis(100),
-            query_reply: Duration::from_millis(300),
-            move_reply: Duration::from_millis(300),
-            capture_reply: Duration::from_millis(300),
-            chip_reply: Duration::from_millis(300),
+            ack: Duration::from_millis(250),
+            query_reply: Duration::from_millis(600),
+            move_reply: Duration::from_millis(600),
+            capture_reply: Duration::from_millis(600),
+            chip_reply: Duration::from_millis(600),
         }
     }
 

@@ -72,6 +72,7 @@ pub enum Event {
     CardTaken,
 }
 
+#[derive(Clone)]
 enum Request {
     Status,
     SensorStatus,
@@ -435,7 +436,26 @@ impl Task {
         result
     }
 
+    /// Runs a request. A device that lost power in between refuses with "not initialised"
+    /// (B0) without doing anything: it is initialised again (leaving any card in place) and
+    /// the request is sent once more.
     fn execute(&mut self, request: Request) -> Reply {
+        let result = self.execute_once(request.clone());
+        match &result {
+            Err(e) if e.code() == Some(ErrorCode::NotInitialized) => {
+                tracing::warn!(
+                    "dispenser lost its initialisation (power cycle?); initialising again"
+                );
+                match self.with_driver(true, Driver::start) {
+                    Ok(_) => self.execute_once(request),
+                    Err(_) => result,
+                }
+            }
+            _ => result,
+        }
+    }
+
+    fn execute_once(&mut self, request: Request) -> Reply {
         let moving = matches!(request, Request::Move(_) | Request::Initialize(..));
         let m = moving;
         let result = match request {

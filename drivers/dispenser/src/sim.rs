@@ -682,6 +682,18 @@ impl Simulator {
         std::thread::spawn(move || self.run(&mut link))
     }
 
+    /// An opener for [`crate::Handle::spawn`] that plugs a fresh in-memory link into this
+    /// simulated machine each time (for `kiosk run --simulate` and tests; the machine keeps
+    /// its state across an unplug and replug).
+    pub fn opener(&self) -> crate::handle::Opener {
+        let sim = self.clone();
+        Box::new(move || {
+            let (driver_end, device_end) = kiosk_link::memory::pair();
+            sim.clone().spawn(Box::new(device_end));
+            Ok(Box::new(driver_end) as Box<dyn Link>)
+        })
+    }
+
     /// Runs the simulator on a new pty whose slave is reachable at `path` (a symlink).
     /// Drop the guard to remove the symlink.
     pub fn spawn_on_pty(

@@ -156,6 +156,25 @@ async fn a_jam_is_a_hardware_error_until_a_move_succeeds() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_power_cycled_device_is_initialised_again_and_the_command_goes_through() {
+    let (handle, control, _p) = handle_with(SimConfig::default());
+    online(&handle).await;
+    control.power_cycle();
+    assert_eq!(
+        handle.to_encoder().await.unwrap().card,
+        CardPosition::Inside
+    );
+    let log = control.command_log();
+    let n = log.len();
+    assert_eq!(
+        &log[n - 4..],
+        &[(0x32, 0x31), (0x30, 0x33), (0x31, 0x30), (0x32, 0x31)],
+        "refused move, initialise, status, move again"
+    );
+    assert_eq!(control.dispensed(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unplug_goes_offline_and_replug_comes_back_online() {
     let (handle, control, plugged) = handle_with(SimConfig::default());
     let mut events = handle.subscribe();
@@ -173,6 +192,15 @@ async fn unplug_goes_offline_and_replug_comes_back_online() {
     wait_for(&mut events, |e| matches!(e, Event::Offline { .. })).await;
     control.set_mute(false);
     wait_for(&mut events, |e| matches!(e, Event::Online { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_opener_serves_the_handle_in_process() {
+    let sim = Simulator::new(SimConfig::default());
+    let handle = Handle::spawn(sim.opener(), config());
+    online(&handle).await;
+    handle.to_encoder().await.unwrap();
+    assert_eq!(sim.control().dispensed(), 1);
 }
 
 #[test]

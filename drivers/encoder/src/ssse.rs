@@ -269,12 +269,13 @@ pub fn bcd_date(date: &str) -> Option<Vec<u8>> {
 }
 
 impl Personalisation {
-    /// Builds the common records from holder data: SSN (ASCII), name (GBK padded with 00 to
-    /// 30 bytes), sex, ethnicity, birth/issue/expiry dates (BCD YYYYMMDD), card number.
-    /// `None` when a date is not 8 digits or the name does not fit 30 GBK bytes.
+    /// Builds the common records from holder data: SSN (ASCII), name (GBK, or GB18030 for
+    /// characters outside GBK, padded with 00 to 30 bytes; as the platform does), sex,
+    /// ethnicity, birth/issue/expiry dates (BCD YYYYMMDD), card number. `None` when a date is
+    /// not 8 digits or the name does not fit 30 bytes.
     pub fn from_holder(h: &HolderData) -> Option<Personalisation> {
-        let (name, _, unmappable) = encoding_rs::GBK.encode(&h.name);
-        if unmappable || name.len() > 30 {
+        let (name, _, _) = encoding_rs::GB18030.encode(&h.name);
+        if name.len() > 30 {
             return None;
         }
         let mut name = name.into_owned();

@@ -4,8 +4,11 @@
 //! one key"), which the kiosk never sees; the kiosk only relays the cryptograms.
 //!
 //! The stand-in: cryptogram = first 16 bytes of HMAC-SHA256(key, card id ‖ challenge), with
-//! per-key-id test keys. It is enough to test that the kiosk relays the right challenge for
-//! the right card and sends back exactly what the bureau returned.
+//! the published test key `kiosk-sim-card-bureau-test-key` for both key ids (0A for EF05,
+//! 04 for EF06): the same scheme as the platform simulator's card bureau
+//! (`app/platform/src/sim/card.rs`, `card_bureau_cryptogram`), so the virtual card accepts
+//! what the platform simulator returns. It is enough to test that the kiosk relays the right
+//! challenge for the right card and sends back exactly what the bureau returned.
 
 use sha2::{Digest, Sha256};
 
@@ -16,12 +19,15 @@ pub const KEY_EF05: u8 = 0x0A;
 /// Key id used for writing the holder data (EF06) in the stand-in scheme.
 pub const KEY_EF06: u8 = 0x04;
 
-/// The test key for a key id (derived from a fixed label; published on purpose).
-pub fn test_key(key_id: u8) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(b"kiosk stand-in test key, not a real card key");
-    h.update([key_id]);
-    h.finalize().into()
+/// The stand-in's test key (published on purpose; it protects nothing).
+pub const TEST_KEY: &[u8] = b"kiosk-sim-card-bureau-test-key";
+
+/// A key that is not the test key (for a "wrong bureau" in tests).
+pub const WRONG_KEY: &[u8] = b"not-the-card-bureau-test-key";
+
+/// The test key for a key id: the same for every key id in the stand-in.
+pub fn test_key(_key_id: u8) -> &'static [u8] {
+    TEST_KEY
 }
 
 /// The key id that protects writing to an elementary file in the stand-in scheme.
@@ -77,13 +83,13 @@ impl CardBureau for StandInBureau {
         self.requests.push((req.ef, req.challenge.to_vec()));
         let key_id = key_for_ef(req.ef);
         let key = if self.wrong_key {
-            test_key(0xEE)
+            WRONG_KEY
         } else {
             test_key(key_id)
         };
         Ok(Cryptogram {
             key_id,
-            bytes: cryptogram(&key, req.card_id, req.challenge).to_vec(),
+            bytes: cryptogram(key, req.card_id, req.challenge).to_vec(),
         })
     }
 }
@@ -91,6 +97,18 @@ impl CardBureau for StandInBureau {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The platform simulator's card bureau gives the same cryptogram for the same card id
+    /// and challenge (vector computed with Python's hmac module).
+    #[test]
+    fn cryptogram_matches_the_platform_simulator() {
+        let card_id = hex::decode("330300D15600000599110145FFFFFFFF").unwrap();
+        let challenge = hex::decode("0102030405060708").unwrap();
+        assert_eq!(
+            hex::encode(cryptogram(TEST_KEY, &card_id, &challenge)),
+            "0961883cd9e8d7df8aa70b685b05ceca"
+        );
+    }
 
     /// RFC 4231 test case 2.
     #[test]

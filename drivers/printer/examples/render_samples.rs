@@ -5,7 +5,7 @@
 //! cargo run -p kiosk-printer --example render_samples -- [OUT_DIR]
 //! ```
 //!
-//! OUT_DIR defaults to `target/printer-samples` (never committed).
+//! `OUT_DIR` defaults to `target/printer-samples` (never committed).
 
 use std::path::PathBuf;
 

@@ -42,7 +42,7 @@ impl FontArgs {
 /// `kiosk device printer …`
 #[derive(Debug, Clone, clap::Args)]
 pub struct DeviceArgs {
-    /// Printer port: usb:VID:PID, /dev/ttyUSB0, serial:/dev/ttyS0@9600 or tcp:HOST:9100.
+    /// Printer port: `usb:VID:PID`, `/dev/ttyUSB0`, `serial:/dev/ttyS0@9600` or `tcp:HOST:9100`.
     #[arg(long)]
     pub port: Port,
     /// Paper width in mm: 58 or 80.
@@ -88,7 +88,8 @@ fn now_text() -> String {
     format!("unix {secs}")
 }
 
-/// Runs a device command.
+/// Runs a device command. Takes its arguments by value, like every device crate's CLI.
+#[allow(clippy::needless_pass_by_value)]
 pub fn run_device(args: DeviceArgs) -> anyhow::Result<ExitCode> {
     let mut profile = PrinterProfile::new(args.paper, args.cut);
     profile.font = args.font.source();
@@ -97,7 +98,9 @@ pub fn run_device(args: DeviceArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot open printer at {}", args.port))?;
     match args.action {
         DeviceAction::Status => {
-            let status = driver.status().context("printer did not answer its status")?;
+            let status = driver
+                .status()
+                .context("printer did not answer its status")?;
             println!("{}", status_json(&status));
             Ok(if status.ready {
                 ExitCode::SUCCESS
@@ -163,11 +166,14 @@ impl FromStr for Listen {
         if let Some(path) = s.strip_prefix("pty:") {
             return Ok(Listen::Pty(PathBuf::from(path)));
         }
-        Err(format!("bad listen address {s:?} (expected tcp:HOST:PORT or pty:PATH)"))
+        Err(format!(
+            "bad listen address {s:?} (expected tcp:HOST:PORT or pty:PATH)"
+        ))
     }
 }
 
 /// `kiosk sim printer …`
+#[allow(clippy::struct_excessive_bools)] // one flag per scripted fault
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimArgs {
     /// tcp:HOST:PORT (like a network printer on 9100) or pty:PATH (a serial printer).
@@ -202,6 +208,7 @@ pub struct SimArgs {
 }
 
 /// Runs the simulator until killed.
+#[allow(clippy::needless_pass_by_value)]
 pub fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
     let listen = match (args.listen, args.link) {
         (Some(l), _) => l,
@@ -223,7 +230,10 @@ pub fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
     sim.set_cover_open(args.cover_open);
     sim.set_offline(args.offline);
     let ready = |at: String| {
-        println!("{}", json!({ "listening": at, "out": args.out.display().to_string() }));
+        println!(
+            "{}",
+            json!({ "listening": at, "out": args.out.display().to_string() })
+        );
     };
     match listen {
         Listen::Tcp(addr) => {
@@ -268,13 +278,24 @@ mod tests {
     fn parses_the_issue_command_lines() {
         let d = Device::try_parse_from(["x", "--port", "tcp:127.0.0.1:9100", "status"]).unwrap();
         assert!(matches!(d.args.action, DeviceAction::Status));
-        let d = Device::try_parse_from(["x", "--port", "/dev/ttyUSB0", "--paper", "58", "--cut", "partial-a", "test-slip"])
-            .unwrap();
+        let d = Device::try_parse_from([
+            "x",
+            "--port",
+            "/dev/ttyUSB0",
+            "--paper",
+            "58",
+            "--cut",
+            "partial-a",
+            "test-slip",
+        ])
+        .unwrap();
         assert!(matches!(d.args.action, DeviceAction::TestSlip));
         assert_eq!(d.args.paper, PaperWidth::Mm58);
-        let s = Sim::try_parse_from(["x", "--listen", "tcp:127.0.0.1:9100", "--out", "/tmp/x"]).unwrap();
+        let s = Sim::try_parse_from(["x", "--listen", "tcp:127.0.0.1:9100", "--out", "/tmp/x"])
+            .unwrap();
         assert_eq!(s.args.listen, Some(Listen::Tcp("127.0.0.1:9100".into())));
-        let s = Sim::try_parse_from(["x", "--listen", "pty:/tmp/ttyPRN", "--out", "/tmp/x"]).unwrap();
+        let s =
+            Sim::try_parse_from(["x", "--listen", "pty:/tmp/ttyPRN", "--out", "/tmp/x"]).unwrap();
         assert_eq!(s.args.listen, Some(Listen::Pty("/tmp/ttyPRN".into())));
         let s = Sim::try_parse_from(["x", "--link", "/tmp/ttyPRN", "--out", "/tmp/x"]).unwrap();
         assert_eq!(s.args.link, Some(PathBuf::from("/tmp/ttyPRN")));

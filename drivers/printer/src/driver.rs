@@ -27,8 +27,8 @@ use crate::font::CjkFont;
 use crate::job::{ClearOutcome, JobReport, PrintError, SessionId};
 use crate::profile::{Completion, PrinterProfile};
 use crate::protocol::{
-    CLEAR_RESPONSE, Condition, DLE_DC4_CLEAR, DLE_ENQ_CLEAR, GS_ASB_OFF, GS_R_PAPER, PrinterStatus, RT1_OFFLINE,
-    RawStatus, Reply, ReplyDecoder, StatusRequest,
+    CLEAR_RESPONSE, Condition, DLE_DC4_CLEAR, DLE_ENQ_CLEAR, GS_ASB_OFF, GS_R_PAPER, PrinterStatus,
+    RT1_OFFLINE, RawStatus, Reply, ReplyDecoder, StatusRequest,
 };
 use crate::slips::Document;
 
@@ -187,7 +187,8 @@ impl PrinterDriver {
         self.link.send(&request.command())?;
         let deadline = Instant::now() + self.timeouts.status_reply;
         loop {
-            if let Some(Reply::RealTime(b)) = self.take_pending(|r| matches!(r, Reply::RealTime(_))) {
+            if let Some(Reply::RealTime(b)) = self.take_pending(|r| matches!(r, Reply::RealTime(_)))
+            {
                 return Ok(b);
             }
             if Instant::now() >= deadline {

@@ -114,7 +114,11 @@ impl CjkFont {
     /// Draws `c` with its cell's top-left corner at (`x`, `y`); the em box is
     /// `CELL·wmul × CELL·hmul` dots. Emphasis (bold) strikes the glyph twice, one dot apart,
     /// as thermal printers do.
-    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
     pub fn draw_char(&self, bmp: &mut Bitmap, c: char, x: u32, y: u32, size: (u8, u8), bold: bool) {
         self.draw_char_ink(bmp, c, x, y, size, bold, true);
     }
@@ -274,11 +278,12 @@ impl Bitmap {
 pub fn defuse_realtime_sequences(data: &mut [u8]) -> usize {
     let mut changed = 0;
     for i in 0..data.len().saturating_sub(1) {
-        if data.get(i) == Some(&0x10) && matches!(data.get(i + 1), Some(0x04 | 0x05 | 0x14)) {
-            if let Some(b) = data.get_mut(i) {
-                *b = 0x18;
-                changed += 1;
-            }
+        if data.get(i) == Some(&0x10)
+            && matches!(data.get(i + 1), Some(0x04 | 0x05 | 0x14))
+            && let Some(b) = data.get_mut(i)
+        {
+            *b = 0x18;
+            changed += 1;
         }
     }
     changed

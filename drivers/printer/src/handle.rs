@@ -136,7 +136,8 @@ impl Handle {
     pub fn spawn_with_font(opener: Opener, config: HandleConfig, font: Arc<CjkFont>) -> Handle {
         let (commands, rx) = mpsc::channel();
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
-        let (state_tx, state) = watch::channel(DeviceStatus::new(DeviceState::Offline, "connecting"));
+        let (state_tx, state) =
+            watch::channel(DeviceStatus::new(DeviceState::Offline, "connecting"));
         let (printer_tx, printer) = watch::channel(None);
         let session = Arc::new(Mutex::new(None));
         let task = Task {
@@ -331,7 +332,8 @@ impl Task {
 
     fn set_offline(&mut self, detail: &str) {
         let was_online = self.state.borrow().state != DeviceState::Offline;
-        self.state.send_replace(DeviceStatus::new(DeviceState::Offline, detail));
+        self.state
+            .send_replace(DeviceStatus::new(DeviceState::Offline, detail));
         if was_online {
             tracing::warn!(detail, "printer offline");
             let _ = self.events.send(PrinterEvent::Offline {
@@ -349,7 +351,10 @@ impl Task {
 
     /// Publishes a fresh status: watch, device state, and an event when it changed.
     fn publish(&mut self, status: &PrinterStatus) {
-        let staff_check = self.driver.as_ref().is_some_and(PrinterDriver::needs_staff_check);
+        let staff_check = self
+            .driver
+            .as_ref()
+            .is_some_and(PrinterDriver::needs_staff_check);
         let device = if staff_check {
             DeviceStatus::new(DeviceState::HardwareError, "staff_check_needed")
         } else if let Some(reason) = status.blocking_reason() {
@@ -434,7 +439,11 @@ impl Task {
                             reason: e.resident_reason(),
                             detail: e.to_string(),
                         });
-                        if self.driver.as_ref().is_some_and(PrinterDriver::needs_staff_check) {
+                        if self
+                            .driver
+                            .as_ref()
+                            .is_some_and(PrinterDriver::needs_staff_check)
+                        {
                             let _ = self.events.send(PrinterEvent::StaffCheckNeeded);
                         }
                         if let PrintError::NotReady { status, .. } = e {

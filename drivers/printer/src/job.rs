@@ -49,9 +49,9 @@ impl fmt::Display for ClearOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClearOutcome::Confirmed => f.write_str("printer buffers cleared"),
-            ClearOutcome::Unconfirmed => {
-                f.write_str("buffer clear not confirmed: the rest may print later, staff check needed")
-            }
+            ClearOutcome::Unconfirmed => f.write_str(
+                "buffer clear not confirmed: the rest may print later, staff check needed",
+            ),
         }
     }
 }
@@ -124,7 +124,9 @@ impl ResidentReason {
     /// Plain Chinese for the screen.
     pub fn message_zh(self) -> &'static str {
         match self {
-            ResidentReason::PaperOut => "打印机缺纸，本次未打印。请联系工作人员，您的业务不受影响。",
+            ResidentReason::PaperOut => {
+                "打印机缺纸，本次未打印。请联系工作人员，您的业务不受影响。"
+            }
             ResidentReason::CoverOpen => "打印机盖未关好，本次未打印。请联系工作人员。",
             ResidentReason::PrinterFault => "打印机故障，本次未打印。请联系工作人员。",
             ResidentReason::PrinterOffline => "打印机暂时无法使用，本次未打印。请联系工作人员。",

@@ -12,8 +12,10 @@ use std::cell::RefCell;
 
 use escpos::driver::Driver;
 use escpos::printer::Printer;
-use escpos::utils::{Encoder, JustifyMode, Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption};
-use qrcode::{EcLevel, QrCode};
+use escpos::utils::{
+    Encoder, JustifyMode, Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption,
+};
+use qrcode::EcLevel;
 
 use crate::font::{self, CELL, CjkFont};
 use crate::profile::PrinterProfile;
@@ -107,7 +109,9 @@ impl<'a> SlipWriter<'a> {
     pub(crate) fn new(profile: &'a PrinterProfile, font: &'a CjkFont) -> Result<Self, SlipError> {
         let protocol = Protocol::new(Encoder::new(encoding_rs::GB18030));
         let mut p = Printer::new(MemoryDriver::default(), protocol, None);
-        p.init()?.custom(&FS_CHINESE_ON)?.line_spacing(line_pitch(1))?;
+        p.init()?
+            .custom(&FS_CHINESE_ON)?
+            .line_spacing(line_pitch(1))?;
         Ok(SlipWriter {
             p,
             profile,
@@ -174,7 +178,10 @@ impl<'a> SlipWriter<'a> {
 
     /// Back to normal: size 1, not bold, not reversed, left aligned.
     pub(crate) fn plain(&mut self) -> Result<&mut Self, SlipError> {
-        self.size(1, 1)?.bold(false)?.reverse(false)?.align(Align::Left)
+        self.size(1, 1)?
+            .bold(false)?
+            .reverse(false)?
+            .align(Align::Left)
     }
 
     /// One line that already fits. A line with a character the printer's font cannot draw
@@ -329,9 +336,10 @@ pub fn qr_module_size(payload: &str, profile: &PrinterProfile) -> Result<u8, Sli
         return Err(SlipError::QrControl);
     }
     let too_long = || SlipError::QrTooLong { len: payload.len() };
-    let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
-        .map_err(|_| too_long())?;
-    let modules = u32::try_from(code.width()).map_err(|_| too_long())? + 8;
+    // The smallest version that holds the payload at level M (what the printer picks),
+    // without building the symbol.
+    let bits = qrcode::bits::encode_auto(payload.as_bytes(), EcLevel::M).map_err(|_| too_long())?;
+    let modules = u32::try_from(bits.version().width()).map_err(|_| too_long())? + 8;
     let usable = profile.paper.dots() * 3 / 4;
     let fit = usable / modules;
     if fit < 3 {
@@ -356,9 +364,15 @@ mod tests {
         let m80 = qr_module_size(url, &p80).unwrap();
         assert!(m58 >= 3 && m58 <= m80 && m80 <= 8, "{m58} {m80}");
         assert!(matches!(qr_module_size("", &p58), Err(SlipError::EmptyQr)));
-        assert!(matches!(qr_module_size("a\u{10}b", &p58), Err(SlipError::QrControl)));
+        assert!(matches!(
+            qr_module_size("a\u{10}b", &p58),
+            Err(SlipError::QrControl)
+        ));
         let long = "x".repeat(2000);
-        assert!(matches!(qr_module_size(&long, &p58), Err(SlipError::QrTooLong { .. })));
+        assert!(matches!(
+            qr_module_size(&long, &p58),
+            Err(SlipError::QrTooLong { .. })
+        ));
     }
 
     #[test]

@@ -209,7 +209,8 @@ impl PrinterStatus {
     /// paper-sensor pair counts (Epson sets both, some clones only one).
     pub fn from_raw(raw: RawStatus) -> Self {
         let mut conditions = Vec::new();
-        let paper_out = raw.paper & RT4_PAPER_END != 0 || raw.offline_cause & RT2_PAPER_END_STOP != 0;
+        let paper_out =
+            raw.paper & RT4_PAPER_END != 0 || raw.offline_cause & RT2_PAPER_END_STOP != 0;
         if paper_out {
             conditions.push(Condition::PaperOut);
         }
@@ -437,12 +438,7 @@ impl ReplyDecoder {
                         };
                     }
                 } else {
-                    out.extend(
-                        CLEAR_RESPONSE
-                            .iter()
-                            .take(got)
-                            .map(|&x| Reply::Unknown(x)),
-                    );
+                    out.extend(CLEAR_RESPONSE.iter().take(got).map(|&x| Reply::Unknown(x)));
                     self.state = DemuxState::Idle;
                     if let Some(reply) = Self::start(&mut self.state, b) {
                         out.push(reply);
@@ -576,7 +572,10 @@ mod tests {
             error_cause: 0x1A,
             paper: 0x12,
         });
-        assert_eq!(cutter.conditions, vec![Condition::CutterError, Condition::Offline]);
+        assert_eq!(
+            cutter.conditions,
+            vec![Condition::CutterError, Condition::Offline]
+        );
         let other = PrinterStatus::from_raw(RawStatus {
             printer: 0x1A,
             offline_cause: 0x52,
@@ -621,7 +620,10 @@ mod tests {
     fn demux_survives_split_chunks_and_broken_clear_response() {
         let mut d = ReplyDecoder::new();
         assert!(d.push_all(&[0x10, 0x08, 0x0C]).is_empty());
-        assert_eq!(d.push_all(&[0x00]), vec![Reply::Asb([0x10, 0x08, 0x0C, 0x00])]);
+        assert_eq!(
+            d.push_all(&[0x00]),
+            vec![Reply::Asb([0x10, 0x08, 0x0C, 0x00])]
+        );
         assert!(d.push_all(&[0x37, 0x25]).is_empty());
         // the byte that broke the clear response is still read as the reply it is
         assert_eq!(

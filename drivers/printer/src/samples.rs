@@ -2,8 +2,9 @@
 //! benchmark, the sample renderings and the developer panel. No real person's data.
 
 use crate::slips::{
-    AcceptanceNotice, AcceptedBy, CardIssuanceReceipt, CommittedMaterial, Document, GuideSlip, ItemLine,
-    LockerPickupReceipt, MaskedNumber, MissingMaterial, MissingMaterialsNotice, PersonName, TestSlip,
+    AcceptanceNotice, AcceptedBy, CardIssuanceReceipt, CommittedMaterial, Document, GuideSlip,
+    ItemLine, LockerPickupReceipt, MaskedNumber, MissingMaterial, MissingMaterialsNotice,
+    PersonName, TestSlip,
 };
 
 const CENTRE: &str = "城南街道便民服务中心";
@@ -85,7 +86,8 @@ pub fn missing_materials_notice() -> MissingMaterialsNotice {
             },
         ],
         deadline: "2024年5月20日前".into(),
-        where_to_supply: "城南街道便民服务中心一楼3号窗口（工作日 9:00-17:00），或24小时自助区智能柜".into(),
+        where_to_supply:
+            "城南街道便民服务中心一楼3号窗口（工作日 9:00-17:00），或24小时自助区智能柜".into(),
         issued_by: kiosk(),
         issued_at: "2024-05-06 10:30".into(),
         consultation_phone: PHONE.into(),
@@ -111,7 +113,8 @@ pub fn guide_slip() -> GuideSlip {
         fees: "不收费（不包括医保缴费、邮寄费用）".into(),
         delivery: "申请人自取，或邮寄送达".into(),
         consultation: "电话 0571-12345678；网上咨询；现场咨询".into(),
-        address_and_hours: "城南街道便民服务中心一楼，工作日 9:00-17:00；24小时自助区全天开放".into(),
+        address_and_hours: "城南街道便民服务中心一楼，工作日 9:00-17:00；24小时自助区全天开放"
+            .into(),
         full_guide_url: "https://zwfw.example.gov.cn/g/birth".into(),
     }
 }
@@ -122,7 +125,11 @@ pub fn locker_pickup_receipt() -> LockerPickupReceipt {
         centre_name: CENTRE.into(),
         application_no: "ZJ2024050600123".into(),
         one_thing: "出生“一件事”联办".into(),
-        documents: vec!["出生医学证明".into(), "居民户口簿（新生儿页）".into(), "预防接种证".into()],
+        documents: vec![
+            "出生医学证明".into(),
+            "居民户口簿（新生儿页）".into(),
+            "预防接种证".into(),
+        ],
         locker: "A柜 12号格".into(),
         collected_by: PersonName::from("王小明"),
         masked_id_number: MaskedNumber::from("3301**********1234"),
@@ -165,11 +172,23 @@ pub fn test_slip() -> TestSlip {
 /// One document of each kind, with a file-name stem.
 pub fn all() -> Vec<(&'static str, Document)> {
     vec![
-        ("1-acceptance-notice", Document::Acceptance(acceptance_notice())),
-        ("2-missing-materials", Document::MissingMaterials(missing_materials_notice())),
+        (
+            "1-acceptance-notice",
+            Document::Acceptance(acceptance_notice()),
+        ),
+        (
+            "2-missing-materials",
+            Document::MissingMaterials(missing_materials_notice()),
+        ),
         ("3-guide", Document::Guide(guide_slip())),
-        ("4-locker-pickup", Document::LockerPickup(locker_pickup_receipt())),
-        ("5-card-issuance", Document::CardIssuance(card_issuance_receipt())),
+        (
+            "4-locker-pickup",
+            Document::LockerPickup(locker_pickup_receipt()),
+        ),
+        (
+            "5-card-issuance",
+            Document::CardIssuance(card_issuance_receipt()),
+        ),
         ("6-test-slip", Document::Test(test_slip())),
     ]
 }

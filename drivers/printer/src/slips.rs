@@ -46,11 +46,7 @@ impl From<&str> for MaskedNumber {
 impl MaskedNumber {
     /// At most 8 characters may show (first 4 + last 4); the rest must be masked.
     fn checked(&self) -> Result<&str, SlipError> {
-        let shown = self
-            .0
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .count();
+        let shown = self.0.chars().filter(char::is_ascii_alphanumeric).count();
         if shown > 8 || self.0.is_empty() {
             return Err(SlipError::UnmaskedId);
         }
@@ -311,7 +307,10 @@ fn item_lines(w: &mut SlipWriter<'_>, items: &[ItemLine]) -> Result<(), SlipErro
             w.line(&format!("{first}{one_line}"))?;
         } else {
             w.hanging(&first, &item.name)?;
-            w.hanging(&" ".repeat(first.len()), &format!("（{}）", item.department))?;
+            w.hanging(
+                &" ".repeat(first.len()),
+                &format!("（{}）", item.department),
+            )?;
         }
     }
     Ok(())
@@ -351,7 +350,10 @@ pub fn acceptance_notice(
     w.numbered(&d.materials_received)?;
 
     if !d.materials_committed.is_empty() {
-        w.heading(&format!("承诺补交材料（{}项）", d.materials_committed.len()))?;
+        w.heading(&format!(
+            "承诺补交材料（{}项）",
+            d.materials_committed.len()
+        ))?;
         for (i, m) in d.materials_committed.iter().enumerate() {
             let first = format!("{}. ", i + 1);
             w.hanging(&first, &m.name)?;
@@ -437,7 +439,11 @@ pub fn missing_materials_notice(
 }
 
 /// 简版办事指南 (C.1–C.8) with a QR code to the full guide.
-pub fn guide_slip(d: &GuideSlip, profile: &PrinterProfile, font: &CjkFont) -> Result<SlipBytes, SlipError> {
+pub fn guide_slip(
+    d: &GuideSlip,
+    profile: &PrinterProfile,
+    font: &CjkFont,
+) -> Result<SlipBytes, SlipError> {
     non_empty("name", &d.name)?;
     non_empty("full_guide_url", &d.full_guide_url)?;
     let mut w = SlipWriter::new(profile, font)?;
@@ -539,18 +545,31 @@ pub fn card_issuance_receipt(
 
 /// A technician's test slip: paper width ruler, sizes, GB18030 text, `￥`, a rare
 /// character as a raster image, a QR code, and the configured cut.
-pub fn test_slip(d: &TestSlip, profile: &PrinterProfile, font: &CjkFont) -> Result<SlipBytes, SlipError> {
+pub fn test_slip(
+    d: &TestSlip,
+    profile: &PrinterProfile,
+    font: &CjkFont,
+) -> Result<SlipBytes, SlipError> {
     let mut w = SlipWriter::new(profile, font)?;
     title(&mut w, "打印测试", "TEST PRINT")?;
     w.field("终端", &d.kiosk_id)?;
     w.field("时间", &d.printed_at)?;
-    w.field("纸宽", &format!("{}mm，每行{}列", profile.paper, profile.paper.columns()))?;
+    w.field(
+        "纸宽",
+        &format!("{}mm，每行{}列", profile.paper, profile.paper.columns()),
+    )?;
     w.field("切纸", &profile.cut.to_string())?;
     w.heading("列宽标尺")?;
     let cols = w.full_columns();
-    let ruler: String = (1..=cols).map(|i| char::from(b'0' + u8::try_from(i % 10).unwrap_or(0))).collect();
+    let ruler: String = (1..=cols)
+        .map(|i| char::from(b'0' + u8::try_from(i % 10).unwrap_or(0)))
+        .collect();
     w.line(&ruler)?;
-    let hanzi: String = "一二三四五六七八九十".chars().cycle().take(cols / 2).collect();
+    let hanzi: String = "一二三四五六七八九十"
+        .chars()
+        .cycle()
+        .take(cols / 2)
+        .collect();
     w.line(&hanzi)?;
     w.heading("字号")?;
     w.text("正常：便民服务中心")?;

@@ -9,6 +9,10 @@ pub fn gb18030_len(c: char) -> usize {
     if c.is_ascii() {
         return 1;
     }
+    // GBK, and so GB18030's two-byte area, holds all of CJK Unified Ideographs U+4E00–U+9FA5.
+    if ('\u{4E00}'..='\u{9FA5}').contains(&c) {
+        return 2;
+    }
     let mut utf8 = [0u8; 4];
     let s = c.encode_utf8(&mut utf8);
     let (bytes, _, _) = GB18030.encode(s);
@@ -44,12 +48,15 @@ pub fn sanitize(s: &str) -> String {
         match c {
             '\n' => out.push('\n'),
             '\t' => out.push(' '),
-            '\r' => {}
             '¥' => out.push('￥'),
+            // Control characters, and Unicode format characters (zero-width joiners, bidi
+            // marks) that print as junk.
+            '\r'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FEFF}' => {}
             c if c.is_control() => {}
-            // Unicode format characters (zero-width joiners, bidi marks) print as junk.
-            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' => {}
-            '\u{FEFF}' => {}
             c => out.push(c),
         }
     }
@@ -103,7 +110,7 @@ fn tokens(paragraph: &str) -> Vec<Token<'_>> {
     while let Some((start, c)) = iter.next() {
         if c == ' ' {
             out.push(Token {
-                text: &paragraph[start..start + 1],
+                text: &paragraph[start..=start],
                 width: 1,
                 space: true,
             });
@@ -211,15 +218,20 @@ pub fn wrap(text: &str, cols: usize) -> Vec<String> {
             let mut carried: Vec<&str> = Vec::new();
             let mut carried_w = 0;
             let fits = |extra: usize, carried_w: usize| carried_w + extra + tok.width <= cols;
-            if is_closing_punct(first)
+            // A number stays with the unit after it ("24小时", "4个工作日").
+            let glued_number = !first.is_ascii()
+                && line
+                    .last()
+                    .and_then(|t| t.chars().last())
+                    .is_some_and(|c| c.is_ascii_alphanumeric());
+            if (is_closing_punct(first) || glued_number)
                 && line.len() > 1
                 && line.last().is_some_and(|t| fits(width(t), carried_w))
+                && let Some(last) = line.pop()
             {
-                if let Some(last) = line.pop() {
-                    line_w = line_w.saturating_sub(width(last));
-                    carried_w += width(last);
-                    carried.push(last);
-                }
+                line_w = line_w.saturating_sub(width(last));
+                carried_w += width(last);
+                carried.push(last);
             }
             while line.len() > 1
                 && line
@@ -278,7 +290,10 @@ mod tests {
 
     #[test]
     fn encodes_like_the_reference() {
-        assert_eq!(encode("办事回执"), [0xB0, 0xEC, 0xCA, 0xC2, 0xBB, 0xD8, 0xD6, 0xB4]);
+        assert_eq!(
+            encode("办事回执"),
+            [0xB0, 0xEC, 0xCA, 0xC2, 0xBB, 0xD8, 0xD6, 0xB4]
+        );
         assert_eq!(encode("￥"), [0xA3, 0xA4]);
         assert_eq!(encode("\u{20000}"), [0x95, 0x32, 0x82, 0x36]);
     }
@@ -308,6 +323,12 @@ mod tests {
         assert_eq!(lines, vec!["一二三", "四，五六"]);
         let lines = wrap("一二三（四五", 8);
         assert_eq!(lines, vec!["一二三", "（四五"]);
+    }
+
+    #[test]
+    fn numbers_stay_with_their_unit() {
+        let lines = wrap("一二三四24小时", 10);
+        assert_eq!(lines, vec!["一二三四", "24小时"]);
     }
 
     #[test]

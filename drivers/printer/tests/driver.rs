@@ -2,6 +2,8 @@
 //! and TCP: every status condition, not-ready refusal, paper out mid-job (job failed,
 //! buffers cleared, nothing printed after paper is loaded), demultiplexing, stale input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::time::Duration;
@@ -10,8 +12,8 @@ use kiosk_link::serial::SerialLink;
 use kiosk_link::tcp::TcpLink;
 use kiosk_printer::sim::{EnqClear, SimConfig};
 use kiosk_printer::{
-    ClearOutcome, Condition, Document, PaperWidth, PrintError, PrinterDriver, ResidentReason, SessionId, Timeouts,
-    samples,
+    ClearOutcome, Condition, Document, PaperWidth, PrintError, PrinterDriver, ResidentReason,
+    SessionId, Timeouts, samples,
 };
 
 fn owner() -> SessionId {
@@ -36,7 +38,10 @@ fn ready_printer_prints_and_reports_status_after() {
     assert_eq!(slips.len(), 1);
     assert!(slips[0].complete);
     assert!(slips[0].text.contains("受理通知"));
-    assert_eq!(slips[0].qr_payloads, vec![samples::acceptance_notice().progress_url]);
+    assert_eq!(
+        slips[0].qr_payloads,
+        vec![samples::acceptance_notice().progress_url]
+    );
     assert_eq!(sim.pending_bytes(), 0);
 }
 
@@ -56,7 +61,11 @@ fn status_queries_are_exact_three_byte_dle_eot() {
         ]
     );
     d.print(&owner(), &acceptance()).unwrap();
-    assert_eq!(sim.stray_nuls_after_realtime(), 0, "no `10 04 n 00` as the escpos crate sends");
+    assert_eq!(
+        sim.stray_nuls_after_realtime(),
+        0,
+        "no `10 04 n 00` as the escpos crate sends"
+    );
 }
 
 #[test]
@@ -67,8 +76,16 @@ fn every_status_condition() {
         (|s, on| s.set_paper_out(on), Condition::PaperOut, false),
         (|s, on| s.set_cover_open(on), Condition::CoverOpen, false),
         (|s, on| s.set_offline(on), Condition::Offline, false),
-        (|s, on| s.set_cutter_error(on), Condition::CutterError, false),
-        (|s, on| s.set_unrecoverable_error(on), Condition::OtherError, false),
+        (
+            |s, on| s.set_cutter_error(on),
+            Condition::CutterError,
+            false,
+        ),
+        (
+            |s, on| s.set_unrecoverable_error(on),
+            Condition::OtherError,
+            false,
+        ),
     ];
     for (set, condition, ready) in cases {
         let sim = common::sim_80();
@@ -78,12 +95,18 @@ fn every_status_condition() {
         assert_eq!(status.ready, ready, "{condition}");
         assert!(status.has(condition), "{condition}: {status:?}");
         if !ready {
-            assert!(status.has(Condition::Offline), "{condition} takes the printer offline");
+            assert!(
+                status.has(Condition::Offline),
+                "{condition} takes the printer offline"
+            );
             assert_eq!(status.blocking_reason(), Some(condition));
         }
         set(&sim, false);
         let status = d.status().unwrap();
-        assert!(status.ready && status.conditions.is_empty(), "{condition} cleared");
+        assert!(
+            status.ready && status.conditions.is_empty(),
+            "{condition} cleared"
+        );
     }
 }
 
@@ -93,7 +116,10 @@ fn paper_out_values_match_the_reference() {
     let mut d = common::driver_for(&sim, PaperWidth::Mm80);
     sim.set_paper_out(true);
     let s = d.status().unwrap();
-    assert_eq!((s.raw.printer, s.raw.offline_cause, s.raw.paper), (0x1A, 0x32, 0x7E));
+    assert_eq!(
+        (s.raw.printer, s.raw.offline_cause, s.raw.paper),
+        (0x1A, 0x32, 0x7E)
+    );
 }
 
 #[test]
@@ -101,8 +127,16 @@ fn a_printer_that_is_not_ready_gets_no_job() {
     for (fault, reason, resident) in [
         ("paper", Condition::PaperOut, ResidentReason::PaperOut),
         ("cover", Condition::CoverOpen, ResidentReason::CoverOpen),
-        ("offline", Condition::Offline, ResidentReason::PrinterOffline),
-        ("cutter", Condition::CutterError, ResidentReason::PrinterFault),
+        (
+            "offline",
+            Condition::Offline,
+            ResidentReason::PrinterOffline,
+        ),
+        (
+            "cutter",
+            Condition::CutterError,
+            ResidentReason::PrinterFault,
+        ),
     ] {
         let sim = common::sim_80();
         let mut d = common::driver_for(&sim, PaperWidth::Mm80);
@@ -127,7 +161,10 @@ fn a_printer_that_is_not_ready_gets_no_job() {
             "offline" => sim.set_offline(false),
             _ => sim.set_cutter_error(false),
         }
-        assert!(sim.slips().is_empty(), "{fault}: nothing printed after the fault is fixed");
+        assert!(
+            sim.slips().is_empty(),
+            "{fault}: nothing printed after the fault is fixed"
+        );
     }
 }
 
@@ -167,7 +204,10 @@ fn paper_out_mid_job_fails_the_job_and_nothing_prints_after_reload() {
     assert_eq!(before.len(), 1);
     assert!(!before[0].complete);
     assert_eq!(sim.pending_bytes(), 0, "the receive buffer was cleared");
-    assert!(sim.realtime_log().iter().any(|c| c.len() == 10), "DLE DC4 fn=8 sent");
+    assert!(
+        sim.realtime_log().iter().any(|c| c.len() == 10),
+        "DLE DC4 fn=8 sent"
+    );
 
     // Staff load paper: nothing of the failed job prints.
     sim.load_paper();
@@ -203,7 +243,10 @@ fn without_a_buffer_clear_the_printer_would_print_the_backlog_so_the_driver_lock
         }
     ));
     assert!(d.needs_staff_check());
-    assert!(sim.pending_bytes() > 0, "the rest of the job is still in the printer");
+    assert!(
+        sim.pending_bytes() > 0,
+        "the rest of the job is still in the printer"
+    );
     assert!(matches!(
         d.print(&SessionId::new("session-2"), &acceptance()),
         Err(PrintError::StaffCheckNeeded)
@@ -215,7 +258,8 @@ fn without_a_buffer_clear_the_printer_would_print_the_backlog_so_the_driver_lock
     assert!(slips[1].complete);
     assert!(slips[1].text.contains("手机扫码"), "{}", slips[1].text);
     d.acknowledge_staff_check();
-    d.print(&SessionId::new("session-2"), &acceptance()).unwrap();
+    d.print(&SessionId::new("session-2"), &acceptance())
+        .unwrap();
 }
 
 #[test]
@@ -228,7 +272,13 @@ fn enq_clear_models_clear_silently_and_the_driver_still_asks_for_a_check() {
     let mut d = common::driver_for(&sim, PaperWidth::Mm80);
     sim.paper_out_after_lines(Some(5));
     let err = d.print(&owner(), &acceptance()).unwrap_err();
-    assert!(matches!(err, PrintError::FailedMidJob { cleared: ClearOutcome::Unconfirmed, .. }));
+    assert!(matches!(
+        err,
+        PrintError::FailedMidJob {
+            cleared: ClearOutcome::Unconfirmed,
+            ..
+        }
+    ));
     d.status().unwrap(); // a round trip: the printer has received DLE ENQ 2
     assert_eq!(sim.pending_bytes(), 0, "DLE ENQ 2 cleared it");
     sim.load_paper();
@@ -241,7 +291,9 @@ fn cover_opened_mid_job_fails_it_too() {
     let sim = common::sim_80();
     let mut d = common::driver_for(&sim, PaperWidth::Mm80);
     sim.paper_out_after_lines(Some(3));
-    let err = d.print(&owner(), &Document::Guide(samples::guide_slip())).unwrap_err();
+    let err = d
+        .print(&owner(), &Document::Guide(samples::guide_slip()))
+        .unwrap_err();
     assert!(matches!(err, PrintError::FailedMidJob { .. }));
     sim.load_paper();
     assert_eq!(sim.pending_bytes(), 0);
@@ -267,7 +319,16 @@ fn a_job_that_is_never_confirmed_is_cancelled_and_cleared() {
     )
     .unwrap();
     let err = d.print(&owner(), &acceptance()).unwrap_err();
-    assert!(matches!(err, PrintError::NotConfirmed { cleared: ClearOutcome::Confirmed, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            PrintError::NotConfirmed {
+                cleared: ClearOutcome::Confirmed,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(err.resident_reason(), ResidentReason::NotPrinted);
 }
 
@@ -281,7 +342,8 @@ fn status_only_completion_for_printers_without_gs_r() {
     sim.spawn(Box::new(device));
     let mut profile = common::profile(PaperWidth::Mm58);
     profile.completion = kiosk_printer::Completion::StatusOnly;
-    let mut d = PrinterDriver::connect(Box::new(host), profile, common::font(), Timeouts::fast()).unwrap();
+    let mut d =
+        PrinterDriver::connect(Box::new(host), profile, common::font(), Timeouts::fast()).unwrap();
     d.print(&owner(), &acceptance()).unwrap();
     assert_eq!(sim.slips().len(), 1);
 }
@@ -317,7 +379,10 @@ fn a_silent_printer_is_no_answer() {
     let mut d = common::driver_for(&sim, PaperWidth::Mm80);
     sim.set_mute(true);
     assert!(matches!(d.status(), Err(PrintError::NoAnswer(1))));
-    assert!(matches!(d.print(&owner(), &acceptance()), Err(PrintError::NoAnswer(1))));
+    assert!(matches!(
+        d.print(&owner(), &acceptance()),
+        Err(PrintError::NoAnswer(1))
+    ));
     assert_eq!(sim.pending_bytes(), 0);
 }
 
@@ -346,7 +411,8 @@ fn works_over_a_real_pty_pair() {
     )
     .unwrap();
     assert!(d.status().unwrap().ready);
-    d.print(&owner(), &Document::Test(samples::test_slip())).unwrap();
+    d.print(&owner(), &Document::Test(samples::test_slip()))
+        .unwrap();
     sim.set_cover_open(true);
     assert!(matches!(
         d.print(&owner(), &acceptance()),
@@ -376,7 +442,8 @@ fn works_over_a_real_pty_pair() {
 fn works_over_tcp_like_a_network_printer() {
     let sim = common::sim_80();
     let (addr, _thread) = sim.listen_tcp("127.0.0.1:0").unwrap();
-    let link = TcpLink::connect(&addr.ip().to_string(), addr.port(), Duration::from_secs(2)).unwrap();
+    let link =
+        TcpLink::connect(&addr.ip().to_string(), addr.port(), Duration::from_secs(2)).unwrap();
     let mut d = PrinterDriver::connect(
         Box::new(link),
         common::profile(PaperWidth::Mm80),
@@ -392,7 +459,9 @@ fn works_over_tcp_like_a_network_printer() {
 fn a_session_that_ended_is_never_printed() {
     let sim = common::sim_80();
     let mut d = common::driver_for(&sim, PaperWidth::Mm80);
-    let err = d.print_checked(&owner(), &acceptance(), &|_| false).unwrap_err();
+    let err = d
+        .print_checked(&owner(), &acceptance(), &|_| false)
+        .unwrap_err();
     assert!(matches!(err, PrintError::NotCurrentSession));
     assert_eq!(sim.pending_bytes(), 0);
     assert!(sim.slips().is_empty());

@@ -6,12 +6,14 @@
 //! and review the diff. The acceptance notice's key parts are also checked against bytes
 //! written out by hand from the reference tables.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::path::PathBuf;
 
-use kiosk_printer::sim::decoder::{listing, listing_bytes};
 use kiosk_printer::sim::SimConfig;
+use kiosk_printer::sim::decoder::{listing, listing_bytes};
 use kiosk_printer::{CutCommand, Document, PaperWidth, PrinterProfile, samples, text};
 
 fn golden_dir() -> PathBuf {
@@ -65,14 +67,19 @@ fn acceptance_notice_key_bytes_by_hand() {
     // ESC @, FS & (Chinese mode), ESC 3 36 (1.5 line pitch), then the title: centre, bold,
     // GS ! 0x11 (double width and height) with ESC 3 60, 受理通知 in GB18030, ESC d 1.
     let mut head = vec![0x1B, 0x40, 0x1C, 0x26, 0x1B, 0x33, 36];
-    head.extend([0x1B, 0x61, 0x01, 0x1B, 0x45, 0x01, 0x1D, 0x21, 0x11, 0x1B, 0x33, 60]);
+    head.extend([
+        0x1B, 0x61, 0x01, 0x1B, 0x45, 0x01, 0x1D, 0x21, 0x11, 0x1B, 0x33, 60,
+    ]);
     head.extend([0xCA, 0xDC, 0xC0, 0xED, 0xCD, 0xA8, 0xD6, 0xAA]);
     head.extend([0x1B, 0x64, 0x01]);
     head.extend([0x1D, 0x21, 0x00, 0x1B, 0x33, 36]);
     head.extend(gb("城南街道便民服务中心"));
     head.extend([0x1B, 0x64, 0x01]);
     assert_eq!(&bytes[..head.len()], &head[..]);
-    assert_eq!(gb("受理通知"), [0xCA, 0xDC, 0xC0, 0xED, 0xCD, 0xA8, 0xD6, 0xAA]);
+    assert_eq!(
+        gb("受理通知"),
+        [0xCA, 0xDC, 0xC0, 0xED, 0xCD, 0xA8, 0xD6, 0xAA]
+    );
 
     // The QR code: model 2 (50), module 8 on 80 mm, error correction M (49), the payload,
     // print. Centred first.
@@ -90,19 +97,32 @@ fn acceptance_notice_key_bytes_by_hand() {
     // The masked ID as given, the name line with 𫖯 as a GS v 0 raster image one text line
     // high (24 dots) followed by ESC J 12 to complete the 36-dot line pitch.
     assert!(find(&bytes, &gb("身份证号：3301**********1234")).is_some());
-    let raster = find(&bytes, &[0x1D, 0x76, 0x30, 0x00]).expect("raster image for the rare character");
+    let raster =
+        find(&bytes, &[0x1D, 0x76, 0x30, 0x00]).expect("raster image for the rare character");
     let width_bytes = u16::from_le_bytes([bytes[raster + 4], bytes[raster + 5]]);
     let height = u16::from_le_bytes([bytes[raster + 6], bytes[raster + 7]]);
     assert_eq!(height, 24);
-    assert_eq!(width_bytes, u16::try_from(text::width("姓名：王𫖯") * 12).unwrap().div_ceil(8));
+    assert_eq!(
+        width_bytes,
+        u16::try_from(text::width("姓名：王𫖯") * 12)
+            .unwrap()
+            .div_ceil(8)
+    );
     let after = raster + 8 + usize::from(width_bytes) * usize::from(height);
     assert_eq!(&bytes[after..after + 3], &[0x1B, 0x4A, 12]);
-    assert!(find(&bytes, &gb("王𫖯")).is_none(), "the four-byte character is never sent as text");
+    assert!(
+        find(&bytes, &gb("王𫖯")).is_none(),
+        "the four-byte character is never sent as text"
+    );
 
     // Feed one line past the cutter, cut (function B, full).
     assert!(bytes.ends_with(&[0x1B, 0x64, 0x01, 0x1D, 0x56, 0x41, 0x00]));
     // Never a real-time command sequence inside the slip.
-    assert!(bytes.windows(2).all(|w| !(w[0] == 0x10 && matches!(w[1], 0x04 | 0x05 | 0x14))));
+    assert!(
+        bytes
+            .windows(2)
+            .all(|w| !(w[0] == 0x10 && matches!(w[1], 0x04 | 0x05 | 0x14)))
+    );
 }
 
 #[test]
@@ -116,12 +136,18 @@ fn yen_is_sent_full_width_and_cut_follows_the_model() {
         (CutCommand::PartialB(3), vec![0x1D, 0x56, 0x42, 0x03], 1),
     ] {
         let profile = PrinterProfile::new(PaperWidth::Mm58, cut);
-        let bytes = Document::Guide(doc.clone()).build(&profile, &font).unwrap().bytes;
+        let bytes = Document::Guide(doc.clone())
+            .build(&profile, &font)
+            .unwrap()
+            .bytes;
         let mut end = vec![0x1B, 0x64, feed];
         end.extend(&tail);
         assert!(bytes.ends_with(&end), "{cut}");
         assert!(find(&bytes, &gb("工本费￥20")).is_some());
-        assert!(find(&bytes, &[0x81, 0x30, 0x84, 0x36]).is_none(), "no four-byte ¥");
+        assert!(
+            find(&bytes, &[0x81, 0x30, 0x84, 0x36]).is_none(),
+            "no four-byte ¥"
+        );
     }
 }
 
@@ -169,6 +195,13 @@ fn control_characters_in_data_cannot_inject_commands() {
         .build(&common::profile(PaperWidth::Mm80), &font)
         .unwrap()
         .bytes;
-    assert_eq!(bytes.windows(3).filter(|w| *w == [0x1D, 0x56, 0x41]).count(), 1, "one cut only");
+    assert_eq!(
+        bytes
+            .windows(3)
+            .filter(|w| *w == [0x1D, 0x56, 0x41])
+            .count(),
+        1,
+        "one cut only"
+    );
     assert!(find(&bytes, &gb("中心V@")).is_some());
 }

@@ -1,5 +1,7 @@
 //! The device task: session-bound jobs, status events for staff, offline and reconnect.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::sync::{Arc, Mutex};
@@ -7,8 +9,8 @@ use std::time::Duration;
 
 use kiosk_link::{DeviceState, LinkError, memory};
 use kiosk_printer::{
-    Condition, Document, Handle, HandleConfig, PaperWidth, PrintError, PrinterEvent, SessionId, SimPrinter, Timeouts,
-    samples,
+    Condition, Document, Handle, HandleConfig, PaperWidth, PrintError, PrinterEvent, SessionId,
+    SimPrinter, Timeouts, samples,
 };
 use tokio::sync::broadcast;
 
@@ -40,7 +42,10 @@ fn handle_for(sim: &SimPrinter) -> Handle {
     Handle::spawn_with_font(opener, config(), common::font())
 }
 
-async fn wait_for(events: &mut broadcast::Receiver<PrinterEvent>, pred: impl Fn(&PrinterEvent) -> bool) -> PrinterEvent {
+async fn wait_for(
+    events: &mut broadcast::Receiver<PrinterEvent>,
+    pred: impl Fn(&PrinterEvent) -> bool,
+) -> PrinterEvent {
     tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match events.recv().await {
@@ -75,16 +80,29 @@ async fn prints_for_the_current_session_only() {
     let b = SessionId::new("b");
 
     // no session: refused
-    assert!(matches!(handle.print(a.clone(), acceptance()).await, Err(PrintError::NotCurrentSession)));
+    assert!(matches!(
+        handle.print(a.clone(), acceptance()).await,
+        Err(PrintError::NotCurrentSession)
+    ));
     handle.begin_session(a.clone());
     let mut events = handle.subscribe();
     let report = handle.print(a.clone(), acceptance()).await.unwrap();
     assert_eq!(report.owner, a);
-    wait_for(&mut events, |e| matches!(e, PrinterEvent::JobPrinted { owner, .. } if *owner == a)).await;
+    wait_for(
+        &mut events,
+        |e| matches!(e, PrinterEvent::JobPrinted { owner, .. } if *owner == a),
+    )
+    .await;
     // another session's job, or one after the session ended, never prints
-    assert!(matches!(handle.print(b.clone(), acceptance()).await, Err(PrintError::NotCurrentSession)));
+    assert!(matches!(
+        handle.print(b.clone(), acceptance()).await,
+        Err(PrintError::NotCurrentSession)
+    ));
     handle.end_session(&a);
-    assert!(matches!(handle.print(a.clone(), acceptance()).await, Err(PrintError::NotCurrentSession)));
+    assert!(matches!(
+        handle.print(a.clone(), acceptance()).await,
+        Err(PrintError::NotCurrentSession)
+    ));
     assert_eq!(sim.slips().len(), 1);
 }
 
@@ -111,10 +129,16 @@ async fn a_job_whose_session_ends_while_queued_is_dropped() {
     handle.end_session(&a);
     let results = [first.await.unwrap(), second.await.unwrap()];
     let printed = results.iter().filter(|r| r.is_ok()).count();
-    assert!(results
-        .iter()
-        .all(|r| r.is_ok() || matches!(r, Err(PrintError::NotCurrentSession))));
-    assert_eq!(sim.slips().len(), printed, "nothing printed for an ended session");
+    assert!(
+        results
+            .iter()
+            .all(|r| r.is_ok() || matches!(r, Err(PrintError::NotCurrentSession)))
+    );
+    assert_eq!(
+        sim.slips().len(),
+        printed,
+        "nothing printed for an ended session"
+    );
 }
 
 #[tokio::test]
@@ -142,18 +166,32 @@ async fn paper_status_reaches_staff_as_events() {
     wait_state(&handle, DeviceState::Online).await;
     let mut events = handle.subscribe();
     sim.set_near_end(true);
-    let e = wait_for(&mut events, |e| matches!(e, PrinterEvent::StatusChanged { .. })).await;
-    let PrinterEvent::StatusChanged { status } = e else { unreachable!() };
+    let e = wait_for(&mut events, |e| {
+        matches!(e, PrinterEvent::StatusChanged { .. })
+    })
+    .await;
+    let PrinterEvent::StatusChanged { status } = e else {
+        unreachable!()
+    };
     assert!(status.ready && status.has(Condition::PaperNearEnd));
-    assert_eq!(handle.status().borrow().detail.as_deref(), Some("paper_near_end"));
+    assert_eq!(
+        handle.status().borrow().detail.as_deref(),
+        Some("paper_near_end")
+    );
 
     sim.set_paper_out(true);
     wait_state(&handle, DeviceState::HardwareError).await;
-    assert_eq!(handle.status().borrow().detail.as_deref(), Some("paper_out"));
+    assert_eq!(
+        handle.status().borrow().detail.as_deref(),
+        Some("paper_out")
+    );
     let a = SessionId::new("a");
     handle.begin_session(a.clone());
     let err = handle.print(a, acceptance()).await.unwrap_err();
-    assert_eq!(err.resident_reason(), kiosk_printer::ResidentReason::PaperOut);
+    assert_eq!(
+        err.resident_reason(),
+        kiosk_printer::ResidentReason::PaperOut
+    );
     sim.load_paper();
     wait_state(&handle, DeviceState::Online).await;
     assert!(sim.slips().is_empty());
@@ -173,7 +211,10 @@ async fn mid_job_failure_without_clear_raises_a_staff_check() {
     sim.paper_out_after_lines(Some(6));
     assert!(handle.print(a.clone(), acceptance()).await.is_err());
     wait_for(&mut events, |e| matches!(e, PrinterEvent::StaffCheckNeeded)).await;
-    assert!(matches!(handle.print(a.clone(), acceptance()).await, Err(PrintError::StaffCheckNeeded)));
+    assert!(matches!(
+        handle.print(a.clone(), acceptance()).await,
+        Err(PrintError::StaffCheckNeeded)
+    ));
     sim.load_paper();
     handle.acknowledge_staff_check().await.unwrap();
     handle.print(a, acceptance()).await.unwrap();
@@ -191,7 +232,10 @@ async fn goes_offline_when_unplugged_and_comes_back() {
     let a = SessionId::new("a");
     handle.begin_session(a.clone());
     let err = handle.print(a.clone(), acceptance()).await.unwrap_err();
-    assert_eq!(err.resident_reason(), kiosk_printer::ResidentReason::PrinterOffline);
+    assert_eq!(
+        err.resident_reason(),
+        kiosk_printer::ResidentReason::PrinterOffline
+    );
     sim.plug();
     wait_for(&mut events, |e| matches!(e, PrinterEvent::Online)).await;
     handle.print(a, acceptance()).await.unwrap();
@@ -202,12 +246,12 @@ async fn goes_offline_when_unplugged_and_comes_back() {
 async fn spawn_fails_cleanly_without_the_font() {
     let mut cfg = config();
     cfg.profile.font = kiosk_printer::FontSource::from_path("/nonexistent.ttc");
-    let opened = Arc::new(Mutex::new(0));
-    let count = opened.clone();
+    let open_calls = Arc::new(Mutex::new(0));
+    let count = open_calls.clone();
     let opener = Box::new(move || {
         *count.lock().unwrap() += 1;
         Err(LinkError::Disconnected("none".into()))
     });
     assert!(Handle::spawn(opener, cfg).is_err());
-    assert_eq!(*opened.lock().unwrap(), 0);
+    assert_eq!(*open_calls.lock().unwrap(), 0);
 }

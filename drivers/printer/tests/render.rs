@@ -4,6 +4,8 @@
 //! kiosk-printer --test render`); `cargo run -p kiosk-printer --example render_samples`
 //! writes the same slips without a driver.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::path::PathBuf;
@@ -22,7 +24,8 @@ fn decode_qr(png: &std::path::Path) -> Vec<String> {
 }
 
 fn out_dir(tmp: &tempfile::TempDir, paper: PaperWidth) -> PathBuf {
-    let base = std::env::var_os("PRINTER_SAMPLES_DIR").map_or_else(|| tmp.path().to_owned(), PathBuf::from);
+    let base = std::env::var_os("PRINTER_SAMPLES_DIR")
+        .map_or_else(|| tmp.path().to_owned(), PathBuf::from);
     let dir = base.join(format!("{paper}mm"));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -47,13 +50,26 @@ fn every_slip_type_renders_and_its_qr_round_trips() {
             let slip = sim.slips().pop().unwrap();
             let png = slip.png.clone().expect("PNG written");
             assert!(png.exists(), "{stem}");
-            assert!(slip.complete && slip.junk_chars == 0 && slip.overflowed_lines == 0, "{stem}");
-            assert_eq!(slip.qr_payloads, built.qr_payloads, "{stem}: payloads stored");
+            assert!(
+                slip.complete && slip.junk_chars == 0 && slip.overflowed_lines == 0,
+                "{stem}"
+            );
+            assert_eq!(
+                slip.qr_payloads, built.qr_payloads,
+                "{stem}: payloads stored"
+            );
             let decoded = decode_qr(&png);
-            assert_eq!(decoded, built.qr_payloads, "{stem} {paper}mm: QR read back from the PNG");
+            assert_eq!(
+                decoded, built.qr_payloads,
+                "{stem} {paper}mm: QR read back from the PNG"
+            );
             assert_eq!(slip.image.width(), paper.dots());
             let text_dump = png.with_extension("txt");
-            assert!(std::fs::read_to_string(text_dump).unwrap().contains("[全切]"));
+            assert!(
+                std::fs::read_to_string(text_dump)
+                    .unwrap()
+                    .contains("[全切]")
+            );
             if *stem == "1-acceptance-notice" {
                 assert_eq!(slip.raster_images, 1, "the rare name character is an image");
                 assert_eq!(built.raster_lines, 1);
@@ -68,9 +84,20 @@ fn the_rare_character_image_is_drawn_where_the_name_is() {
     // Render the acceptance notice and check the name line has ink across both characters.
     let sim = common::sim(SimConfig::default());
     let mut d = common::driver_for(&sim, PaperWidth::Mm80);
-    d.print(&SessionId::new("s"), &kiosk_printer::Document::Acceptance(samples::acceptance_notice()))
-        .unwrap();
+    d.print(
+        &SessionId::new("s"),
+        &kiosk_printer::Document::Acceptance(samples::acceptance_notice()),
+    )
+    .unwrap();
     let slip = sim.slips().pop().unwrap();
-    let line = slip.text.lines().position(|l| l.starts_with("[图像")).unwrap();
-    assert!(slip.text.lines().nth(line - 1).unwrap().contains("申请人"), "{}", slip.text);
+    let line = slip
+        .text
+        .lines()
+        .position(|l| l.starts_with("[图像"))
+        .unwrap();
+    assert!(
+        slip.text.lines().nth(line - 1).unwrap().contains("申请人"),
+        "{}",
+        slip.text
+    );
 }

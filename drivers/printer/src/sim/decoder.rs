@@ -24,7 +24,10 @@ pub enum Op<'a> {
     /// `GS B n`: white on black.
     Reverse(bool),
     /// `GS !`: width and height multipliers, 1..=8.
-    Size { w: u8, h: u8 },
+    Size {
+        w: u8,
+        h: u8,
+    },
     /// `ESC !`: legacy print mode bits (bold 0x08, double height 0x10, double width 0x20).
     PrintMode(u8),
     ChineseMode(bool),
@@ -154,8 +157,8 @@ fn decode_esc(buf: &[u8]) -> Decoded<'_> {
         b'd' => fixed(buf, 3, |b| Op::FeedLines(arg(b, 2))),
         b'J' => fixed(buf, 3, |b| Op::FeedDots(arg(b, 2))),
         b'3' => fixed(buf, 3, |b| Op::LineSpacing(Some(arg(b, 2)))),
-        b'-' | b'G' | b't' | b'M' | b'R' | b'V' | b'{' | b' ' | b'=' | b'U' | b'r' | b'S' | b'T' | b'%'
-        | b'?' | b'K' | b'L' | b'e' => fixed(buf, 3, |_| Op::Ignored),
+        b'-' | b'G' | b't' | b'M' | b'R' | b'V' | b'{' | b' ' | b'=' | b'U' | b'r' | b'S'
+        | b'T' | b'%' | b'?' | b'K' | b'L' | b'e' => fixed(buf, 3, |_| Op::Ignored),
         b'$' | b'\\' => fixed(buf, 4, |_| Op::Ignored),
         b'c' => fixed(buf, 4, |_| Op::Ignored),
         b'p' => fixed(buf, 5, |_| Op::Ignored),
@@ -362,7 +365,11 @@ pub fn listing(bytes: &[u8]) -> String {
     while let Decoded::Op(op, n) = decode(rest, chinese) {
         let (taken, tail) = rest.split_at(n.min(rest.len()));
         rest = tail;
-        let hex = taken.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ");
+        let hex = taken
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         match op {
             Op::Char(c) => {
                 text_hex.push_str(&hex);
@@ -376,7 +383,12 @@ pub fn listing(bytes: &[u8]) -> String {
         flush_text(&mut out, &mut text_hex, &mut text);
         let meaning = match op {
             Op::QrStore(data) => format!("QrStore({:?})", String::from_utf8_lossy(data)),
-            Op::Raster { mode, width_bytes, height, .. } => {
+            Op::Raster {
+                mode,
+                width_bytes,
+                height,
+                ..
+            } => {
                 format!("Raster {{ mode: {mode}, width_bytes: {width_bytes}, height: {height} }}")
             }
             other => format!("{other:?}"),
@@ -385,7 +397,11 @@ pub fn listing(bytes: &[u8]) -> String {
     }
     flush_text(&mut out, &mut text_hex, &mut text);
     if !rest.is_empty() {
-        let hex = rest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ");
+        let hex = rest
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         let _ = writeln!(out, "{hex} # (incomplete)");
     }
     out
@@ -417,11 +433,15 @@ mod tests {
     fn decodes_the_reference_slip() {
         let bytes: Vec<u8> = [
             &[0x1B, 0x40, 0x1C, 0x26, 0x1B, 0x61, 0x01, 0x1D, 0x21, 0x11][..],
-            &[0xB0, 0xEC, 0xCA, 0xC2, 0xBB, 0xD8, 0xD6, 0xB4, 0x1B, 0x64, 0x01],
+            &[
+                0xB0, 0xEC, 0xCA, 0xC2, 0xBB, 0xD8, 0xD6, 0xB4, 0x1B, 0x64, 0x01,
+            ],
             &[0x1D, 0x28, 0x6B, 0x04, 0x00, 0x31, 0x41, 0x32, 0x00],
             &[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x43, 0x06],
             &[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x45, 0x31],
-            &[0x1D, 0x28, 0x6B, 0x06, 0x00, 0x31, 0x50, 0x30, b'a', b'b', b'c'],
+            &[
+                0x1D, 0x28, 0x6B, 0x06, 0x00, 0x31, 0x50, 0x30, b'a', b'b', b'c',
+            ],
             &[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x51, 0x30],
             &[0x1D, 0x56, 0x41, 0x00],
         ]
@@ -450,7 +470,10 @@ mod tests {
 
     #[test]
     fn four_byte_gb18030_is_junk_on_a_two_byte_printer() {
-        assert_eq!(decode(&[0x81, 0x30, 0x84, 0x36], true), Decoded::Op(Op::Junk, 4));
+        assert_eq!(
+            decode(&[0x81, 0x30, 0x84, 0x36], true),
+            Decoded::Op(Op::Junk, 4)
+        );
         assert_eq!(decode(&[0x81, 0x30], true), Decoded::NeedMore);
         assert_eq!(decode(&[0xA3, 0xA4], true), Decoded::Op(Op::Char('￥'), 2));
     }
@@ -472,7 +495,10 @@ mod tests {
                 10
             )
         );
-        assert_eq!(decode(&[0x1D, 0x56, 0x01], true), Decoded::Op(Op::Cut(CutKind::Partial), 3));
+        assert_eq!(
+            decode(&[0x1D, 0x56, 0x01], true),
+            Decoded::Op(Op::Cut(CutKind::Partial), 3)
+        );
         assert_eq!(decode(&[0x1D, 0x56, 0x42], true), Decoded::NeedMore);
         assert_eq!(decode(&[0x1D], true), Decoded::NeedMore);
         assert_eq!(decode(&[], true), Decoded::NeedMore);
@@ -480,7 +506,9 @@ mod tests {
 
     #[test]
     fn listing_round_trips() {
-        let bytes = [0x1B, 0x40, 0x1C, 0x26, 0xB0, 0xEC, b'A', 0x1B, 0x64, 0x01, 0x1D, 0x56];
+        let bytes = [
+            0x1B, 0x40, 0x1C, 0x26, 0xB0, 0xEC, b'A', 0x1B, 0x64, 0x01, 0x1D, 0x56,
+        ];
         let l = listing(&bytes);
         assert!(l.contains("\"办A\""), "{l}");
         assert!(l.contains("(incomplete)"));

@@ -31,8 +31,8 @@ use serde::Serialize;
 use crate::font::{CjkFont, FontError, FontSource};
 use crate::profile::PaperWidth;
 use crate::protocol::{
-    CLEAR_RESPONSE, DLE_DC4_CLEAR, GSR_NEAR_END, RT1_OFFLINE, RT2_COVER_OPEN, RT2_ERROR, RT2_PAPER_END_STOP,
-    RT3_AUTOCUTTER, RT3_UNRECOVERABLE, RT4_NEAR_END, RT4_PAPER_END,
+    CLEAR_RESPONSE, DLE_DC4_CLEAR, GSR_NEAR_END, RT1_OFFLINE, RT2_COVER_OPEN, RT2_ERROR,
+    RT2_PAPER_END_STOP, RT3_AUTOCUTTER, RT3_UNRECOVERABLE, RT4_NEAR_END, RT4_PAPER_END,
 };
 use decoder::{CutKind, Decoded, decode};
 use render::{Engine, FinishedSlip};
@@ -50,6 +50,7 @@ pub enum EnqClear {
 }
 
 /// How the simulated printer behaves.
+#[allow(clippy::struct_excessive_bools)] // one switch per modelled behaviour
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     pub paper: PaperWidth,
@@ -108,6 +109,7 @@ pub struct SlipRecord {
     pub image: Arc<GrayImage>,
 }
 
+#[allow(clippy::struct_excessive_bools)] // one flag per scripted fault
 #[derive(Debug, Default, Clone, Copy)]
 struct Faults {
     paper_out: bool,
@@ -406,8 +408,11 @@ impl SimState {
                 && self.cfg.answers_gs_r
                 && (n == 1 || n == 49)
             {
-                self.outgoing
-                    .push(if self.faults.near_end { GSR_NEAR_END } else { 0 });
+                self.outgoing.push(if self.faults.near_end {
+                    GSR_NEAR_END
+                } else {
+                    0
+                });
             }
             if let Some(mask) = effect.asb {
                 self.asb_mask = mask;
@@ -684,7 +689,11 @@ mod tests {
         let mut pass = Vec::new();
         let mut cmds = Vec::new();
         f.feed(&[b'a', 0x10], &mut pass, &mut cmds);
-        f.feed(&[0x04, 0x01, b'b', 0x10, 0x41, 0x10, 0x10, 0x05, 0x02], &mut pass, &mut cmds);
+        f.feed(
+            &[0x04, 0x01, b'b', 0x10, 0x41, 0x10, 0x10, 0x05, 0x02],
+            &mut pass,
+            &mut cmds,
+        );
         f.feed(&DLE_DC4_CLEAR, &mut pass, &mut cmds);
         assert_eq!(pass, vec![b'a', b'b', 0x10, 0x41, 0x10]);
         assert_eq!(

@@ -189,7 +189,11 @@ impl Engine {
             // bottom-align mixed sizes on one baseline
             let y = tallest.saturating_sub(CELL * u32::from(cell.size.1));
             if cell.reverse {
-                let cols = if cell.c.is_some_and(|c| !c.is_ascii()) { 2 } else { 1 };
+                let cols = if cell.c.is_some_and(|c| !c.is_ascii()) {
+                    2
+                } else {
+                    1
+                };
                 let w = cols * CELL / 2 * u32::from(cell.size.0);
                 for yy in y..y + CELL * u32::from(cell.size.1) {
                     for xx in cell.x..cell.x + w {
@@ -197,21 +201,18 @@ impl Engine {
                     }
                 }
             }
-            match cell.c {
-                Some(c) => {
-                    font.draw_char_ink(&mut bmp, c, cell.x, y, cell.size, cell.bold, !cell.reverse);
-                    text.push(c);
-                }
-                None => {
-                    // junk: a filled box, as a printer prints garbage
-                    let w = CELL / 2 * u32::from(cell.size.0);
-                    for yy in y + 4..y + CELL * u32::from(cell.size.1) - 4 {
-                        for xx in cell.x + 2..cell.x + w - 2 {
-                            bmp.set(xx, yy, (xx + yy) % 2 == 0);
-                        }
+            if let Some(c) = cell.c {
+                font.draw_char_ink(&mut bmp, c, cell.x, y, cell.size, cell.bold, !cell.reverse);
+                text.push(c);
+            } else {
+                // junk: a hatched box, as a printer prints garbage
+                let w = CELL / 2 * u32::from(cell.size.0);
+                for yy in y + 4..y + CELL * u32::from(cell.size.1) - 4 {
+                    for xx in cell.x + 2..cell.x + w - 2 {
+                        bmp.set(xx, yy, (xx + yy) % 2 == 0);
                     }
-                    text.push('\u{FFFD}');
                 }
+                text.push('\u{FFFD}');
             }
         }
         self.blit(&bmp, offset, y0);
@@ -260,7 +261,9 @@ impl Engine {
             }
         }
         if w > self.width {
-            self.warnings.push(format!("raster image {w} dots wide is wider than the paper"));
+            self.warnings.push(format!(
+                "raster image {w} dots wide is wider than the paper"
+            ));
         }
         let y0 = self.height;
         self.grow(h);
@@ -293,7 +296,8 @@ impl Engine {
         };
         let module = u32::from(self.modes.qr_module.clamp(1, 16));
         let Ok(code) = QrCode::with_error_correction_level(&self.qr_data, ecc) else {
-            self.warnings.push("QR data does not fit a QR symbol".to_owned());
+            self.warnings
+                .push("QR data does not fit a QR symbol".to_owned());
             return 0;
         };
         let n = u32::try_from(code.width()).unwrap_or(0);
@@ -313,7 +317,8 @@ impl Engine {
             }
         }
         if side > self.width {
-            self.warnings.push(format!("QR code {side} dots wide is wider than the paper"));
+            self.warnings
+                .push(format!("QR code {side} dots wide is wider than the paper"));
         }
         let y0 = self.height;
         self.grow(side);
@@ -332,7 +337,10 @@ impl Engine {
         let width = self.width;
         let height = self.height.max(1);
         let mut rows = std::mem::take(&mut self.rows);
-        rows.resize(usize::try_from(u64::from(width) * u64::from(height)).unwrap_or(0), 255);
+        rows.resize(
+            usize::try_from(u64::from(width) * u64::from(height)).unwrap_or(0),
+            255,
+        );
         let image = GrayImage::from_raw(width, height, rows)
             .unwrap_or_else(|| GrayImage::from_pixel(width, 1, image::Luma([255])));
         let mut text = std::mem::take(&mut self.text).join("\n");
@@ -373,7 +381,10 @@ impl Engine {
             Op::Size { w, h } => self.modes.size = (w.clamp(1, 8), h.clamp(1, 8)),
             Op::PrintMode(n) => {
                 self.modes.bold = n & 0x08 != 0;
-                self.modes.size = (if n & 0x20 != 0 { 2 } else { 1 }, if n & 0x10 != 0 { 2 } else { 1 });
+                self.modes.size = (
+                    if n & 0x20 != 0 { 2 } else { 1 },
+                    if n & 0x10 != 0 { 2 } else { 1 },
+                );
             }
             Op::ChineseMode(on) => self.modes.chinese = on,
             Op::Char(c) => {

@@ -1,5 +1,5 @@
 //! Shared test setup: one font for all tests, a simulator on the other end of a memory link.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::sync::{Arc, OnceLock};
 
