@@ -352,6 +352,26 @@ impl Scanner {
         result
     }
 
+    /// Acquires one frame and throws the data away: a self-test for technicians, and the
+    /// benchmark's measure of how long the scanner (or backend) itself takes. Returns the
+    /// number of bytes read.
+    pub fn read_frame_discarding(&mut self, settings: &ScanSettings) -> Result<u64, ScanError> {
+        self.configure(settings)?;
+        let result = (|| {
+            self.device.start()?;
+            let mut buf = vec![0; READ_CHUNK];
+            let mut total = 0u64;
+            loop {
+                match self.device.read(&mut buf)? {
+                    Read::Data(n) => total += n as u64,
+                    Read::Eof => return Ok(total),
+                }
+            }
+        })();
+        self.device.cancel();
+        result
+    }
+
     fn scan_pages(
         &mut self,
         settings: &ScanSettings,
