@@ -21,9 +21,9 @@ fn state_names(p: &ApplicationProgress) -> Vec<&'static str> {
     p.items.iter().map(|i| i.state.name()).collect()
 }
 
-async fn progress(c: &kiosk_platform::PlatformClient, id: Uuid) -> ApplicationProgress {
+async fn progress(c: &kiosk_platform::PlatformClient, number: &str) -> ApplicationProgress {
     c.progress_by_code(&ProgressByCodeRequest {
-        application_id: id,
+        application_number: number.into(),
         query_code: QUERY_CODE.into(),
     })
     .await
@@ -52,6 +52,38 @@ async fn submit_once_then_again_is_one_application() {
     let stored = sim.application(s.application_id).unwrap();
     assert_eq!(stored.submission, s);
     assert_eq!(stored.case_number, first.body.case_number);
+    assert_eq!(first.body.case_number, s.application_number);
+}
+
+#[tokio::test]
+async fn an_application_number_used_by_another_application_is_a_conflict() {
+    let sim = sim().await;
+    let c = client(&sim);
+    let s = birth_submission();
+    c.submit_application(&s).await.unwrap();
+    let mut reused = birth_submission();
+    reused.application_number = s.application_number.clone();
+    let err = c.submit_application(&reused).await.unwrap_err();
+    assert!(matches!(
+        err,
+        PlatformError::Conflict {
+            code: ErrorCode::Conflict,
+            ..
+        }
+    ));
+    assert!(!err.is_retryable());
+    assert!(sim.application(reused.application_id).is_none());
+    let stats = sim.stats().applications;
+    assert_eq!((stats.distinct, stats.conflicts), (1, 1));
+    // The number still finds the first application, and the first can still be resent.
+    assert_eq!(
+        progress(&c, &s.application_number).await.application_id,
+        s.application_id
+    );
+    assert!(!c.submit_application(&s).await.unwrap().first_time);
+    // With a number of its own the second one goes through.
+    reused.application_number = next_application_number();
+    assert!(c.submit_application(&reused).await.unwrap().first_time);
 }
 
 #[tokio::test]
@@ -107,6 +139,21 @@ async fn invalid_submissions_are_rejected_not_retried() {
         c.submit_application(&s).await.unwrap_err(),
         PlatformError::Rejected { status: 422, .. }
     ));
+    for number in [
+        "261120-33010601-07",
+        "261120-33010699-0007",
+        "20261120-0007",
+    ] {
+        let mut s = birth_submission();
+        s.application_number = number.into();
+        assert!(
+            matches!(
+                c.submit_application(&s).await.unwrap_err(),
+                PlatformError::Rejected { status: 422, .. }
+            ),
+            "{number}"
+        );
+    }
     let mut s = birth_submission();
     s.kiosk_id = "ANOTHER-KIOSK".into();
     assert!(matches!(
@@ -118,7 +165,7 @@ async fn invalid_submissions_are_rejected_not_retried() {
         }
     ));
     let stats = sim.stats().applications;
-    assert_eq!((stats.rejected, stats.distinct), (4, 0));
+    assert_eq!((stats.rejected, stats.distinct), (7, 0));
 }
 
 #[tokio::test]
@@ -346,17 +393,30 @@ async fn progress_by_code_and_by_id_number() {
     let c = client(&sim);
     let s = birth_submission();
     let receipt = c.submit_application(&s).await.unwrap().body;
-    let p = progress(&c, s.application_id).await;
+    let p = progress(&c, &s.application_number).await;
     assert_eq!(p.case_number, receipt.case_number);
     assert_eq!(p.one_thing_name, "出生一件事");
     assert_eq!(p.items.len(), 5);
     assert_eq!(p.items[2].department, "落户地公安派出所");
     assert!(!p.finished);
     assert_eq!(p.collection, Collection::NotReady);
-    // A wrong code and an unknown id look the same.
+    assert_eq!(p.case_number, s.application_number, "the kiosk's number");
+    // White space around the typed number is ignored.
+    let spaced = c
+        .progress_by_code(&ProgressByCodeRequest {
+            application_number: format!(" {} ", s.application_number),
+            query_code: QUERY_CODE.into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        spaced.unwrap().applications[0].application_id,
+        s.application_id
+    );
+    // A wrong code and an unknown number look the same.
     let wrong = c
         .progress_by_code(&ProgressByCodeRequest {
-            application_id: s.application_id,
+            application_number: s.application_number.clone(),
             query_code: "000000".into(),
         })
         .await
@@ -364,7 +424,7 @@ async fn progress_by_code_and_by_id_number() {
     assert!(wrong.is_none());
     let unknown = c
         .progress_by_code(&ProgressByCodeRequest {
-            application_id: Uuid::now_v7(),
+            application_number: next_application_number(),
             query_code: QUERY_CODE.into(),
         })
         .await
@@ -393,7 +453,7 @@ async fn progress_by_code_and_by_id_number() {
         .await
         .unwrap();
     assert!(none.applications.is_empty());
-    assert_eq!(sim.stats().progress_queries, 6);
+    assert_eq!(sim.stats().progress_queries, 7);
 }
 
 #[tokio::test]
@@ -402,7 +462,7 @@ async fn items_advance_with_the_clock_in_dependency_order() {
     let c = client(&sim);
     let s = birth_submission();
     c.submit_application(&s).await.unwrap();
-    let p = progress(&c, s.application_id).await;
+    let p = progress(&c, &s.application_number).await;
     assert_eq!(
         state_names(&p),
         ["accepted", "accepted", "waiting", "waiting", "waiting"]
@@ -418,7 +478,7 @@ async fn items_advance_with_the_clock_in_dependency_order() {
         hours: 2.0,
         working_days: 0.0,
     });
-    let p = progress(&c, s.application_id).await;
+    let p = progress(&c, &s.application_number).await;
     assert_eq!(
         state_names(&p),
         [
@@ -430,7 +490,7 @@ async fn items_advance_with_the_clock_in_dependency_order() {
         ]
     );
     sim.advance_days(1.0);
-    let p = progress(&c, s.application_id).await;
+    let p = progress(&c, &s.application_number).await;
     assert_eq!(
         state_names(&p),
         ["done", "done", "in_progress", "waiting", "waiting"]
@@ -442,7 +502,7 @@ async fn items_advance_with_the_clock_in_dependency_order() {
         }
     );
     sim.advance_days(1.0);
-    let p = progress(&c, s.application_id).await;
+    let p = progress(&c, &s.application_number).await;
     assert_eq!(
         state_names(&p),
         ["done", "done", "done", "in_progress", "waiting"]
@@ -452,7 +512,7 @@ async fn items_advance_with_the_clock_in_dependency_order() {
         ItemState::Waiting { for_item_id, .. } if for_item_id == "medical-insurance"
     ));
     sim.advance_days(1.0);
-    let p = progress(&c, s.application_id).await;
+    let p = progress(&c, &s.application_number).await;
     assert_eq!(
         state_names(&p),
         ["done", "done", "done", "done", "in_progress"]
@@ -465,7 +525,7 @@ async fn items_advance_with_the_clock_in_dependency_order() {
     );
     assert!(!p.finished);
     sim.advance_days(1.0);
-    let p = progress(&c, s.application_id).await;
+    let p = progress(&c, &s.application_number).await;
     assert_eq!(state_names(&p), ["done"; 5]);
     assert!(p.finished, "the birth one-thing takes 4 working days");
     assert_eq!(
@@ -528,7 +588,7 @@ async fn a_refusal_stops_the_items_that_depend_on_it() {
     assert_eq!(unknown.unwrap_err().error, ErrorCode::NotFound);
     // The independent items carry on; when they are done the application is finished.
     sim.advance_days(1.0);
-    let p = progress(&c, s.application_id).await;
+    let p = progress(&c, &s.application_number).await;
     assert_eq!(
         state_names(&p),
         ["done", "done", "refused", "refused", "refused"]
@@ -685,7 +745,7 @@ async fn the_newborns_card_waits_for_household_registration_then_is_made() {
         .await
         .unwrap_err();
     assert!(matches!(twice, PlatformError::Conflict { .. }));
-    let p = progress(&c, s.application_id).await;
+    let p = progress(&c, &s.application_number).await;
     assert_eq!(
         item_state(&p, "social-security-card"),
         &ItemState::Done {
@@ -739,7 +799,7 @@ async fn a_failed_card_falls_back_to_central_making() {
         hours: 2.0,
         working_days: 0.0,
     });
-    let p = progress(&c, s.application_id).await;
+    let p = progress(&c, &s.application_number).await;
     assert_eq!(
         item_state(&p, "social-security-card"),
         &ItemState::InProgress {
@@ -882,7 +942,7 @@ async fn lockers_list_finished_applications_and_events_are_idempotent() {
     );
     let mailed_progress = c
         .progress_by_code(&ProgressByCodeRequest {
-            application_id: mailed.application_id,
+            application_number: mailed.application_number.clone(),
             query_code: QUERY_CODE.into(),
         })
         .await
@@ -910,7 +970,7 @@ async fn lockers_list_finished_applications_and_events_are_idempotent() {
     assert!(!sms[0].text.contains("韦龘𠮷"));
     assert_eq!(sms[0].to_masked, "138****0000");
     assert!(c.lockers_ready().await.unwrap().applications.is_empty());
-    let p = progress(&c, s.application_id).await;
+    let p = progress(&c, &s.application_number).await;
     assert!(
         matches!(&p.collection, Collection::InLocker { compartment_label, .. } if compartment_label == "A05")
     );
@@ -929,7 +989,7 @@ async fn lockers_list_finished_applications_and_events_are_idempotent() {
         ..deposit.clone()
     };
     assert!(c.report_locker_event(&pickup).await.unwrap().first_time);
-    let p = progress(&c, s.application_id).await;
+    let p = progress(&c, &s.application_number).await;
     assert!(matches!(p.collection, Collection::Collected { .. }));
     let recall = LockerEvent {
         event_id: Uuid::now_v7(),
@@ -1100,10 +1160,12 @@ async fn debug_output_masks_personal_data() {
     };
     assert!(!format!("{card:?}").contains("王测试"));
     let code = ProgressByCodeRequest {
-        application_id: s.application_id,
+        application_number: s.application_number.clone(),
         query_code: QUERY_CODE.into(),
     };
-    assert!(!format!("{code:?}").contains(QUERY_CODE));
+    let shown = format!("{code:?}");
+    assert!(!shown.contains(QUERY_CODE));
+    assert!(shown.contains(&s.application_number));
 }
 
 #[test]

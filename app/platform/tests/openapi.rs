@@ -259,6 +259,14 @@ async fn what_goes_over_the_wire_matches_the_document() {
             .0,
         409
     );
+    let mut reused = sub.clone();
+    reused["application_id"] = json!(Uuid::now_v7().to_string());
+    assert_eq!(
+        c.call("POST", "/v1/applications", "/v1/applications", Some(reused))
+            .await
+            .0,
+        409
+    );
     let mut bad = sub.clone();
     bad["application_id"] = json!(Uuid::now_v7().to_string());
     bad["items"][0]["depends_on"] = json!(["household-registration"]);
@@ -317,14 +325,15 @@ async fn what_goes_over_the_wire_matches_the_document() {
     );
 
     let t = "/v1/progress/by-code";
-    let by_code = json!({"application_id": id, "query_code": QUERY_CODE});
+    let number = &s.application_number;
+    let by_code = json!({"application_number": number, "query_code": QUERY_CODE});
     assert_eq!(c.call("POST", t, t, Some(by_code.clone())).await.0, 200);
     assert_eq!(
         c.call(
             "POST",
             t,
             t,
-            Some(json!({"application_id": id, "query_code": "1"}))
+            Some(json!({"application_number": number, "query_code": "1"}))
         )
         .await
         .0,

@@ -50,7 +50,7 @@ async fn a_restarted_simulator_keeps_applications_counts_and_clock() {
     assert_eq!(again.body, receipt);
     let p = c
         .progress_by_code(&ProgressByCodeRequest {
-            application_id: s.application_id,
+            application_number: s.application_number.clone(),
             query_code: QUERY_CODE.into(),
         })
         .await
@@ -61,6 +61,13 @@ async fn a_restarted_simulator_keeps_applications_counts_and_clock() {
         ItemState::Done { .. }
     ));
     assert_eq!(sim.stats().applications.distinct, 1);
+    // Its number is still taken.
+    let mut reused = birth_submission();
+    reused.application_number = s.application_number.clone();
+    assert!(matches!(
+        c.submit_application(&reused).await.unwrap_err(),
+        kiosk_platform::PlatformError::Conflict { .. }
+    ));
 }
 
 #[tokio::test]
@@ -97,6 +104,21 @@ async fn a_line_torn_by_a_kill_is_dropped() {
         .await
         .unwrap();
     assert_eq!(sim.stats().applications.distinct, 2);
+}
+
+#[tokio::test]
+async fn a_state_file_of_another_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("platform-sim.jsonl");
+    std::fs::write(
+        &path,
+        "{\"journal\":\"kiosk-platform-sim\",\"version\":1,\"epoch\":\"2026-11-20T00:00:00Z\"}\n",
+    )
+    .unwrap();
+    let err = Simulator::start_with("127.0.0.1:0", config(&path))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("has format 1"), "{err}");
 }
 
 #[tokio::test]

@@ -41,7 +41,7 @@ pub mod names {
     pub const TL_Y: &str = "tl-y";
     pub const BR_X: &str = "br-x";
     pub const BR_Y: &str = "br-y";
-    /// Sheet-fed backends (fujitsu, canon_dr …) size the paper with these.
+    /// Sheet-fed backends (`fujitsu`, `canon_dr` …) size the paper with these.
     pub const PAGE_WIDTH: &str = "page-width";
     pub const PAGE_HEIGHT: &str = "page-height";
 }
@@ -136,10 +136,13 @@ impl Scanner {
     /// Sets an option from text, parsed by the option's type (`yes`/`no`, numbers, text).
     /// For backend-specific knobs and the `test` backend's fault options.
     pub fn set_option_text(&mut self, name: &str, text: &str) -> Result<(), ScanError> {
-        let desc = self.device.find_option(name)?.ok_or_else(|| ScanError::Option {
-            name: name.to_owned(),
-            problem: "this scanner has no such option".into(),
-        })?;
+        let desc = self
+            .device
+            .find_option(name)?
+            .ok_or_else(|| ScanError::Option {
+                name: name.to_owned(),
+                problem: "this scanner has no such option".into(),
+            })?;
         let bad = |what: &str| ScanError::Option {
             name: name.to_owned(),
             problem: format!("{text:?} is not {what}"),
@@ -217,7 +220,8 @@ impl Scanner {
         let Some(choice) = pick(choices).cloned() else {
             return Ok(Some(Err(choices.clone())));
         };
-        self.device.set_value(&desc, &Value::String(choice.clone()))?;
+        self.device
+            .set_value(&desc, &Value::String(choice.clone()))?;
         Ok(Some(Ok(choice)))
     }
 
@@ -339,7 +343,7 @@ impl Scanner {
         on_event: &mut dyn FnMut(ScanEvent),
     ) -> Result<Vec<StoredPage>, ScanError> {
         let applied = self.configure(settings)?;
-        let result = self.scan_pages(settings, &applied, store, encode, cancel, on_event);
+        let result = self.scan_pages(settings, &applied, store, *encode, cancel, on_event);
         self.device.cancel();
         match &result {
             Ok(pages) => tracing::info!(device = %self.name, pages = pages.len(), "scan done"),
@@ -348,12 +352,32 @@ impl Scanner {
         result
     }
 
+    /// Acquires one frame and throws the data away: a self-test for technicians, and the
+    /// benchmark's measure of how long the scanner (or backend) itself takes. Returns the
+    /// number of bytes read.
+    pub fn read_frame_discarding(&mut self, settings: &ScanSettings) -> Result<u64, ScanError> {
+        self.configure(settings)?;
+        let result = (|| {
+            self.device.start()?;
+            let mut buf = vec![0; READ_CHUNK];
+            let mut total = 0u64;
+            loop {
+                match self.device.read(&mut buf)? {
+                    Read::Data(n) => total += n as u64,
+                    Read::Eof => return Ok(total),
+                }
+            }
+        })();
+        self.device.cancel();
+        result
+    }
+
     fn scan_pages(
         &mut self,
         settings: &ScanSettings,
         applied: &Applied,
         store: &PageStore,
-        encode: &EncodeOptions,
+        encode: EncodeOptions,
         cancel: &CancelToken,
         on_event: &mut dyn FnMut(ScanEvent),
     ) -> Result<Vec<StoredPage>, ScanError> {
@@ -400,7 +424,7 @@ impl Scanner {
         page: u32,
         applied: &Applied,
         store: &PageStore,
-        encode: &EncodeOptions,
+        encode: EncodeOptions,
         cancel: &CancelToken,
         on_event: &mut dyn FnMut(ScanEvent),
     ) -> Result<StoredPage, ScanError> {
@@ -413,7 +437,7 @@ impl Scanner {
                 channels: format.channels,
                 dpi: applied.dpi,
             };
-            let pending = store.encode(&geometry, &mut rows, encode)?;
+            let pending = store.encode(&geometry, &mut rows, &encode)?;
             // Read to the end of the frame so that a jam or error at the very end is not
             // missed, before the page becomes visible in the store.
             rows.drain()?;
@@ -463,7 +487,7 @@ impl Scanner {
             channels: format.channels,
             dpi: applied.dpi,
         };
-        store.store(&geometry, &mut MemoryRows::new(&buffer, row_len), encode)
+        store.store(&geometry, &mut MemoryRows::new(&buffer, row_len), &encode)
     }
 }
 

@@ -76,13 +76,13 @@ impl<'a> MemoryRows<'a> {
 
 impl RowSource for MemoryRows<'_> {
     fn next_row(&mut self) -> Result<&[u8], ScanError> {
-        let row = self
-            .data
-            .get(self.pos..self.pos + self.row_len)
-            .ok_or(ScanError::IncompletePage {
-                got: self.pos as u64,
-                expected: (self.pos + self.row_len) as u64,
-            })?;
+        let row =
+            self.data
+                .get(self.pos..self.pos + self.row_len)
+                .ok_or(ScanError::IncompletePage {
+                    got: self.pos as u64,
+                    expected: (self.pos + self.row_len) as u64,
+                })?;
         self.pos += self.row_len;
         Ok(row)
     }
@@ -197,7 +197,7 @@ fn check_geometry(g: &PageGeometry) -> Result<(), ScanError> {
     Ok(())
 }
 
-fn encoding_error(e: jpeg_encoder::EncodingError) -> ScanError {
+fn encoding_error(e: &jpeg_encoder::EncodingError) -> ScanError {
     ScanError::Storage {
         what: "JPEG".into(),
         detail: e.to_string(),
@@ -235,12 +235,12 @@ pub fn encode_page<W: Write>(
     };
     let mut encoder = Encoder::new(&mut writer, options.jpeg_quality.clamp(1, 100));
     encoder.set_density(PixelDensity::dpi(geometry.dpi.max(1)));
-    let encoded = encoder.encode_image(&pull);
+    let outcome = encoder.encode_image(&pull);
     let state = pull.state.into_inner();
     if let Some(e) = state.error {
         return Err(e);
     }
-    encoded.map_err(encoding_error)?;
+    outcome.map_err(|e| encoding_error(&e))?;
     if state.next_y != geometry.height {
         return Err(ScanError::IncompletePage {
             got: u64::from(state.next_y),
@@ -287,7 +287,7 @@ pub fn encode_thumbnail(thumb: &Thumbnail, quality: u8) -> Result<Vec<u8>, ScanE
     };
     Encoder::new(&mut out, quality.clamp(1, 100))
         .encode(&thumb.pixels, w, h, color)
-        .map_err(encoding_error)?;
+        .map_err(|e| encoding_error(&e))?;
     Ok(out)
 }
 
@@ -378,8 +378,7 @@ mod tests {
             channels: 1,
             dpi: 75,
         };
-        let err =
-            encode_page(&g, &mut Jams(0), &EncodeOptions::default(), Vec::new()).unwrap_err();
+        let err = encode_page(&g, &mut Jams(0), &EncodeOptions::default(), Vec::new()).unwrap_err();
         assert_eq!(err, ScanError::Jammed);
     }
 

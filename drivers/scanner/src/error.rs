@@ -358,7 +358,11 @@ mod tests {
             assert!(!e.resident_message_en().contains("SANE"));
         }
         assert!(ScanError::Jammed.resident_message_zh().contains("卡"));
-        assert!(ScanError::NoDocuments.resident_message_en().contains("No paper"));
+        assert!(
+            ScanError::NoDocuments
+                .resident_message_en()
+                .contains("No paper")
+        );
         assert_eq!(ScanError::Jammed.device_state(), DeviceState::HardwareError);
         assert_eq!(
             ScanError::from_status(Status::IO_ERROR, Call::Read).device_state(),

@@ -91,10 +91,8 @@ impl Handle {
         let store = PageStore::open(&config.store_dir)?;
         let (commands, rx) = mpsc::channel();
         let (events, _) = broadcast::channel(256);
-        let (status_tx, status) = watch::channel(DeviceStatus::new(
-            DeviceState::Offline,
-            "starting",
-        ));
+        let (status_tx, status) =
+            watch::channel(DeviceStatus::new(DeviceState::Offline, "starting"));
         let task = Task {
             config,
             store: store.clone(),
@@ -172,8 +170,11 @@ impl Handle {
 
     /// Makes the `test` backend fail every read with `fault` (simulator control).
     pub async fn inject_fault(&self, fault: Fault) -> Result<(), ScanError> {
-        self.set_option(crate::sim::options::READ_RETURN_VALUE, fault.read_return_value())
-            .await
+        self.set_option(
+            crate::sim::options::READ_RETURN_VALUE,
+            fault.read_return_value(),
+        )
+        .await
     }
 
     /// Stops the task (the device is closed).
@@ -273,7 +274,9 @@ impl Task {
 
     fn after_error(&self, e: &ScanError) {
         let status = match e.device_state() {
-            DeviceState::HardwareError => DeviceStatus::new(DeviceState::HardwareError, e.to_string()),
+            DeviceState::HardwareError => {
+                DeviceStatus::new(DeviceState::HardwareError, e.to_string())
+            }
             DeviceState::Offline | DeviceState::NoDevice if e.needs_reconnect() => {
                 DeviceStatus::new(DeviceState::Offline, e.to_string())
             }

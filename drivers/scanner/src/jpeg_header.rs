@@ -56,8 +56,7 @@ pub fn parse(data: &[u8]) -> Result<JpegInfo, JpegHeaderError> {
         pos += 1;
         match marker {
             // Stand-alone markers without a length.
-            0x01 | 0xD0..=0xD7 => continue,
-            0xD8 => continue,
+            0x01 | 0xD0..=0xD8 => continue,
             0xD9 | 0xDA => return Err(JpegHeaderError::NoFrame),
             _ => {}
         }

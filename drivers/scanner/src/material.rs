@@ -57,11 +57,8 @@ impl Material {
         // Three objects per page: the page, its content stream and its image.
         let page_ref = |i: i32| Ref::new(4 + 3 * i);
         pdf.catalog(catalog).pages(tree);
-        pdf.pages(tree)
-            .kids((0..count).map(page_ref))
-            .count(count);
-        pdf.document_info(info)
-            .producer(TextStr("kiosk-scanner"));
+        pdf.pages(tree).kids((0..count).map(page_ref)).count(count);
+        pdf.document_info(info).producer(TextStr("kiosk-scanner"));
 
         for (i, page) in (0..count).zip(&self.pages) {
             let jpeg = PageStore::read_verified(page)?;
@@ -76,7 +73,8 @@ impl Material {
             };
             let points = |px: u16| f32::from(px) * 72.0 / f32::from(dpi);
             let (w, h) = (points(header.width), points(header.height));
-            let (id, content_id, image_id) = (page_ref(i), page_ref(i).next(), page_ref(i).next().next());
+            let (id, content_id, image_id) =
+                (page_ref(i), page_ref(i).next(), page_ref(i).next().next());
             let image_name = Name(b"Im0");
 
             let mut image = pdf.image_xobject(image_id, &jpeg);
@@ -149,7 +147,11 @@ mod tests {
             let data = vec![shade; g.row_len() * 150];
             material.push(
                 store
-                    .store(&g, &mut MemoryRows::new(&data, g.row_len()), &EncodeOptions::default())
+                    .store(
+                        &g,
+                        &mut MemoryRows::new(&data, g.row_len()),
+                        &EncodeOptions::default(),
+                    )
                     .unwrap(),
             );
         }

@@ -281,7 +281,10 @@ mod tests {
     #[test]
     fn picks_sources() {
         let test_backend = strings(&["Flatbed", "Automatic Document Feeder"]);
-        assert_eq!(pick_source(&test_backend, Source::Flatbed).unwrap(), "Flatbed");
+        assert_eq!(
+            pick_source(&test_backend, Source::Flatbed).unwrap(),
+            "Flatbed"
+        );
         assert_eq!(
             pick_source(&test_backend, Source::Adf).unwrap(),
             "Automatic Document Feeder"

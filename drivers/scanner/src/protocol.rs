@@ -2,7 +2,7 @@
 //! line assembler that turns the byte stream `sane_read` delivers (cut anywhere, any depth,
 //! padded lines) into 8-bit pixel rows.
 //!
-//! Facts from the SANE 1.0 standard (`sane.h`, section 4.3.8 "sane_get_parameters"):
+//! Facts from the SANE 1.0 standard (`sane.h`, section 4.3.8, `sane_get_parameters`):
 //! - a frame is `lines` lines of `bytes_per_line` bytes; `lines` is −1 when the length is not
 //!   known in advance (hand scanners, some feeders with paper-end detection);
 //! - `bytes_per_line` may be larger than the pixels need (padding at the end of each line);
@@ -65,7 +65,11 @@ pub const STATUS_TABLE: [(Status, &str, &str); 14] = [
         "SANE_STATUS_EOF",
         "no more data available (end-of-file)",
     ),
-    (Status::JAMMED, "SANE_STATUS_JAMMED", "document feeder jammed"),
+    (
+        Status::JAMMED,
+        "SANE_STATUS_JAMMED",
+        "document feeder jammed",
+    ),
     (
         Status::NO_DOCS,
         "SANE_STATUS_NO_DOCS",
@@ -104,7 +108,10 @@ pub fn status_name(status: Status) -> String {
     STATUS_TABLE
         .iter()
         .find(|(s, _, _)| *s == status)
-        .map_or_else(|| format!("SANE_STATUS_{}", status.0), |(_, n, _)| (*n).to_owned())
+        .map_or_else(
+            || format!("SANE_STATUS_{}", status.0),
+            |(_, n, _)| (*n).to_owned(),
+        )
 }
 
 impl fmt::Debug for Status {
@@ -267,7 +274,11 @@ impl LineAssembler {
         // than their pixels; never let that stall or short-read.
         format.bytes_per_line = format
             .bytes_per_line
-            .max(row_bytes_on_wire(format.width, format.channels, format.depth))
+            .max(row_bytes_on_wire(
+                format.width,
+                format.channels,
+                format.depth,
+            ))
             .max(1);
         LineAssembler {
             raw: Vec::with_capacity(format.bytes_per_line),

@@ -21,7 +21,7 @@
 use std::ffi::{CStr, CString, OsString, c_char, c_int, c_void};
 use std::path::Path;
 use std::ptr;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::error::{Call, ScanError};
 use crate::protocol::{self, Parameters, Status};
@@ -116,8 +116,10 @@ mod raw {
             value: *mut c_void,
             info: *mut SANE_Int,
         ) -> SANE_Status;
-        pub fn sane_get_parameters(handle: SANE_Handle, params: *mut SANE_Parameters)
-        -> SANE_Status;
+        pub fn sane_get_parameters(
+            handle: SANE_Handle,
+            params: *mut SANE_Parameters,
+        ) -> SANE_Status;
         pub fn sane_start(handle: SANE_Handle) -> SANE_Status;
         pub fn sane_read(
             handle: SANE_Handle,
@@ -154,6 +156,38 @@ fn lock() -> MutexGuard<'static, Global> {
     // A panic while holding the lock cannot leave libsane half-called (the calls are single C
     // calls), so a poisoned lock is still usable.
     GLOBAL.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Whether some device is between `sane_start` and `sane_cancel` (see [`ScanSlot`]).
+static SCAN_SLOT: Mutex<bool> = Mutex::new(false);
+static SCAN_SLOT_FREE: Condvar = Condvar::new();
+
+/// Only one device in the process scans at a time.
+///
+/// libsane's thread helper passes the reader thread's arguments through one static structure
+/// (`td` in `sanei_thread.c`) that the new thread reads some time after `pthread_create`; a
+/// second `sane_start` on another device in that window hands both reader threads the same
+/// device, and the other scan then waits forever for data (seen here with the `test`
+/// backend). So a device takes this slot before its first `sane_start` and gives it back at
+/// `sane_cancel` (or when closed). A kiosk has one scanner, so nothing waits in practice; tests
+/// that scan several devices at once simply take turns.
+struct ScanSlot;
+
+impl ScanSlot {
+    fn acquire() {
+        let mut busy = SCAN_SLOT.lock().unwrap_or_else(PoisonError::into_inner);
+        while *busy {
+            busy = SCAN_SLOT_FREE
+                .wait(busy)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *busy = true;
+    }
+
+    fn release() {
+        *SCAN_SLOT.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        SCAN_SLOT_FREE.notify_one();
+    }
 }
 
 /// Points SANE at a configuration directory (`SANE_CONFIG_DIR`), e.g. the project's
@@ -194,6 +228,41 @@ pub fn config_dir() -> Option<OsString> {
     lock().config_dir.clone()
 }
 
+/// Does nothing: installed for SIGPIPE (see [`guard_sigpipe`]).
+extern "C" fn sigpipe_noop(_signal: c_int) {}
+
+/// Keeps SIGPIPE from ever killing the process.
+///
+/// libsane's thread helper (`sanei_thread`, used by the `test` backend and many others in
+/// Debian's pthread build) sets SIGPIPE to `SIG_IGN` when it starts a reader thread and back to
+/// `SIG_DFL` after joining it, process-wide. Rust programs run with SIGPIPE ignored, so after
+/// the first scan a write to a closed pipe anywhere in the kiosk (another scan's reader thread,
+/// a child process's stdin) would kill it. libsane only touches the disposition when it is
+/// `SIG_IGN` or `SIG_DFL`, so we install a handler that does nothing: writes to broken pipes
+/// then fail with `EPIPE`, exactly as with `SIG_IGN`, and libsane leaves it alone. A handler
+/// someone else installed is kept.
+fn guard_sigpipe() {
+    // SAFETY: sigaction with valid pointers to zero-initialised `struct sigaction`s (a valid
+    // bit pattern for this plain C struct); the handler is an `extern "C"` function that does
+    // nothing, so it is async-signal-safe.
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGPIPE, ptr::null(), &raw mut current) != 0 {
+            return;
+        }
+        if current.sa_sigaction != libc::SIG_IGN && current.sa_sigaction != libc::SIG_DFL {
+            return;
+        }
+        let mut act: libc::sigaction = std::mem::zeroed();
+        act.sa_sigaction = sigpipe_noop as extern "C" fn(c_int) as libc::sighandler_t;
+        act.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&raw mut act.sa_mask);
+        if libc::sigaction(libc::SIGPIPE, &raw const act, ptr::null_mut()) != 0 {
+            tracing::warn!("could not install the SIGPIPE guard");
+        }
+    }
+}
+
 /// One SANE session. Cloning shares it; `sane_exit` runs when the last clone (and the last
 /// [`Device`] opened through it) is dropped.
 #[derive(Debug)]
@@ -216,6 +285,7 @@ impl Sane {
     pub fn init() -> Result<Sane, ScanError> {
         let mut global = lock();
         if global.sessions == 0 {
+            guard_sigpipe();
             let mut version: raw::SANE_Int = 0;
             // SAFETY: sane_init takes an optional out-pointer for the version and an optional
             // callback; we pass a valid pointer and no callback. We hold the SANE lock and no
@@ -278,7 +348,7 @@ impl Sane {
         let c_name = CString::new(name).map_err(|_| ScanError::NotFound {
             name: name.to_owned(),
         })?;
-        let _global = lock();
+        let mut global = lock();
         let mut handle: raw::SANE_Handle = ptr::null_mut();
         // SAFETY: valid NUL-terminated name and out-pointer; SANE lock held in a live session.
         let status = Status(unsafe { raw::sane_open(c_name.as_ptr(), &raw mut handle) });
@@ -294,10 +364,15 @@ impl Sane {
         if handle.is_null() {
             return Err(ScanError::from_status(Status::IO_ERROR, Call::Open));
         }
+        // The device keeps the session alive (counted here: the lock is already held).
+        global.sessions += 1;
         Ok(Device {
             handle,
             scanning: false,
-            session: self.clone(),
+            frame_open: false,
+            frame_left: None,
+            settled: false,
+            session: Sane { _private: () },
         })
     }
 }
@@ -451,8 +526,22 @@ pub enum Read {
 pub struct Device {
     handle: raw::SANE_Handle,
     scanning: bool,
+    /// A frame was started and has not reached EOF.
+    frame_open: bool,
+    /// Bytes of the current frame not read yet, when its length is known.
+    frame_left: Option<u64>,
+    /// Whether the reader thread was given time to finish before the last read.
+    settled: bool,
     session: Sane,
 }
+
+/// How long the backend's reader thread is given to get out of `malloc`/`free` before an
+/// action that may cancel it (see [`Device::settle`]).
+pub const READER_SETTLE: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// A frame with at most this much left fits in a pipe buffer, so a backend reader thread has
+/// written it all and is finishing.
+const PIPE_BUFFER: u64 = 64 * 1024;
 
 // SAFETY: a SANE handle is an opaque pointer owned by the backend. It is only ever used through
 // `&mut Device` (so from one thread at a time) and every call holds the process-wide SANE lock,
@@ -696,6 +785,10 @@ impl Device {
 
     /// Starts acquiring one frame (`sane_start`). `NO_DOCS` here means the feeder is empty.
     pub fn start(&mut self) -> Result<(), ScanError> {
+        // Taken before the SANE lock, never while holding it.
+        if !self.scanning {
+            ScanSlot::acquire();
+        }
         let _global = lock();
         // SAFETY: SANE lock held, open handle.
         let status = Status(unsafe { raw::sane_start(self.handle) });
@@ -704,7 +797,33 @@ impl Device {
         if status != Status::GOOD {
             return Err(ScanError::from_status(status, Call::Start));
         }
+        self.frame_open = true;
+        self.settled = false;
+        let mut p = raw::SANE_Parameters::default();
+        // SAFETY: valid out-pointer; SANE lock held.
+        let ok = Status(unsafe { raw::sane_get_parameters(self.handle, &raw mut p) });
+        self.frame_left = (ok == Status::GOOD)
+            .then(|| {
+                let lines = u64::try_from(p.lines).ok()?;
+                Some(lines * u64::try_from(p.bytes_per_line).ok()?)
+            })
+            .flatten();
         Ok(())
+    }
+
+    /// Works around a libsane bug: `sanei_thread` (the reader-thread helper of the `test`
+    /// backend and other backends in Debian's pthread build) stops its reader thread with an
+    /// *asynchronous* `pthread_cancel`. If that lands while the thread is inside `malloc` or
+    /// `free` (right after `sane_start`, or when it frees its buffer after the last write), the
+    /// allocator lock stays taken forever and the next thread that uses that arena hangs (seen
+    /// here: about one scan in a thousand hung the test binary). The cancel happens in
+    /// `sane_cancel` and in the `sane_read` that reaches the end of the frame, so before those
+    /// we give the reader a moment to finish allocating or freeing.
+    fn settle(&mut self) {
+        if self.frame_open && !self.settled {
+            std::thread::sleep(READER_SETTLE);
+            self.settled = true;
+        }
     }
 
     /// Reads image data into `buf` (`sane_read`). Errors such as `JAMMED` are returned, never
@@ -712,27 +831,40 @@ impl Device {
     pub fn read(&mut self, buf: &mut [u8]) -> Result<Read, ScanError> {
         let max = c_int::try_from(buf.len()).unwrap_or(c_int::MAX);
         let mut length: raw::SANE_Int = 0;
+        if self.frame_left.is_some_and(|left| left <= PIPE_BUFFER) {
+            self.settle();
+        }
         let _global = lock();
         // SAFETY: `buf` is valid for `max` bytes (max <= buf.len()); SANE lock held.
-        let status = Status(unsafe {
-            raw::sane_read(self.handle, buf.as_mut_ptr(), max, &raw mut length)
-        });
+        let status =
+            Status(unsafe { raw::sane_read(self.handle, buf.as_mut_ptr(), max, &raw mut length) });
         match status {
             Status::GOOD => {
                 let n = usize::try_from(length).unwrap_or(0).min(buf.len());
+                if let Some(left) = &mut self.frame_left {
+                    *left = left.saturating_sub(n as u64);
+                }
                 Ok(Read::Data(n))
             }
-            Status::EOF => Ok(Read::Eof),
+            Status::EOF => {
+                self.frame_open = false;
+                Ok(Read::Eof)
+            }
             other => Err(ScanError::from_status(other, Call::Read)),
         }
     }
 
     /// Ends the current scan or batch (`sane_cancel`). Harmless when nothing is pending.
     pub fn cancel(&mut self) {
+        self.settle();
+        self.frame_open = false;
         let _global = lock();
         // SAFETY: SANE lock held, open handle; the standard allows sane_cancel at any time.
         unsafe { raw::sane_cancel(self.handle) };
-        self.scanning = false;
+        if self.scanning {
+            self.scanning = false;
+            ScanSlot::release();
+        }
     }
 
     /// The session this device belongs to.
@@ -743,6 +875,7 @@ impl Device {
 
 impl Drop for Device {
     fn drop(&mut self) {
+        self.settle();
         let _global = lock();
         // SAFETY: SANE lock held; the handle is open (we never hand out copies) and is closed
         // exactly once here, after ending any pending scan as the standard asks.
@@ -751,6 +884,9 @@ impl Drop for Device {
                 raw::sane_cancel(self.handle);
             }
             raw::sane_close(self.handle);
+        }
+        if self.scanning {
+            ScanSlot::release();
         }
         // `self.session` drops after this, possibly calling sane_exit.
     }

@@ -3,7 +3,7 @@
 //! `kiosk run --simulate` exercise the real driver code; nothing here mocks the driver.
 //!
 //! It is enabled without touching `/etc/sane.d`: the project's `resources/sane/` holds a
-//! `dll.conf` listing only `test` and a `test.conf` (12 devices, A4-sized geometry), and
+//! `dll.conf` listing only `test` and a `test.conf` (13 devices, A4-sized geometry), and
 //! [`use_test_backend`] points `SANE_CONFIG_DIR` there before SANE starts.
 //!
 //! Faults are the backend's own options (see `man sane-test`): `read-return-value` makes every
@@ -12,7 +12,7 @@
 //! open device, from the thread that owns it, between scans (the backend refuses option
 //! changes while scanning): [`Scanner::inject_fault`] or [`crate::Handle::inject_fault`].
 //! Option values persist per device until `sane_exit`, so tests give every scenario its own
-//! device (`test:0` … `test:11`).
+//! device (`test:0` … `test:12`).
 
 use std::path::{Path, PathBuf};
 
@@ -99,12 +99,10 @@ pub fn repo_config_dir() -> PathBuf {
 /// Points SANE at `config_dir` (see [`crate::sane::use_config_dir`]): call once at start-up,
 /// before any scanner is opened.
 pub fn use_test_backend(config_dir: &Path) -> Result<(), ScanError> {
-    let dir = config_dir
-        .canonicalize()
-        .map_err(|e| ScanError::Config {
-            dir: config_dir.display().to_string(),
-            problem: e.to_string(),
-        })?;
+    let dir = config_dir.canonicalize().map_err(|e| ScanError::Config {
+        dir: config_dir.display().to_string(),
+        problem: e.to_string(),
+    })?;
     crate::sane::use_config_dir(&dir)
 }
 
@@ -122,17 +120,14 @@ impl Scanner {
     /// Makes the `test` backend slow: at most `chunk` bytes per `sane_read`, then a pause of
     /// `delay_us` microseconds (1000–200000). `None` restores full speed.
     pub fn set_slow(&mut self, slow: Option<(u32, u32)>) -> Result<(), ScanError> {
-        match slow {
-            Some((chunk, delay_us)) => {
-                self.set_option_text(options::READ_LIMIT, "yes")?;
-                self.set_option_text(options::READ_LIMIT_SIZE, &chunk.to_string())?;
-                self.set_option_text(options::READ_DELAY, "yes")?;
-                self.set_option_text(options::READ_DELAY_DURATION, &delay_us.to_string())
-            }
-            None => {
-                self.set_option_text(options::READ_LIMIT, "no")?;
-                self.set_option_text(options::READ_DELAY, "no")
-            }
+        if let Some((chunk, delay_us)) = slow {
+            self.set_option_text(options::READ_LIMIT, "yes")?;
+            self.set_option_text(options::READ_LIMIT_SIZE, &chunk.to_string())?;
+            self.set_option_text(options::READ_DELAY, "yes")?;
+            self.set_option_text(options::READ_DELAY_DURATION, &delay_us.to_string())
+        } else {
+            self.set_option_text(options::READ_LIMIT, "no")?;
+            self.set_option_text(options::READ_DELAY, "no")
         }
     }
 }

@@ -49,7 +49,9 @@ fn temp_name(dir: &Path, what: &str) -> PathBuf {
 }
 
 fn is_hex_sha256(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl PageStore {
@@ -155,10 +157,7 @@ impl PageStore {
         if actual != page.sha256 {
             return Err(ScanError::Storage {
                 what: "page file".into(),
-                detail: format!(
-                    "content of {} does not match its hash",
-                    page.path.display()
-                ),
+                detail: format!("content of {} does not match its hash", page.path.display()),
             });
         }
         Ok(data)
@@ -255,12 +254,22 @@ mod tests {
             channels: 1,
             dpi: 100,
         };
-        let data: Vec<u8> = (0..64 * 40).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..64u32 * 40)
+            .map(|i| u8::try_from(i % 251).unwrap())
+            .collect();
         let a = store
-            .store(&g, &mut MemoryRows::new(&data, 64), &EncodeOptions::default())
+            .store(
+                &g,
+                &mut MemoryRows::new(&data, 64),
+                &EncodeOptions::default(),
+            )
             .unwrap();
         let b = store
-            .store(&g, &mut MemoryRows::new(&data, 64), &EncodeOptions::default())
+            .store(
+                &g,
+                &mut MemoryRows::new(&data, 64),
+                &EncodeOptions::default(),
+            )
             .unwrap();
         assert_eq!(a, b);
         assert_eq!(a.path, store.page_path(&a.sha256));
@@ -275,7 +284,10 @@ mod tests {
         names.sort();
         assert_eq!(
             names,
-            vec![format!("{}.jpg", a.sha256), format!("{}.thumb.jpg", a.sha256)]
+            vec![
+                format!("{}.jpg", a.sha256),
+                format!("{}.thumb.jpg", a.sha256)
+            ]
         );
         let loaded = store.load(&a.sha256).unwrap();
         assert_eq!(loaded, a);

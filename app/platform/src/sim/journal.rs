@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use super::state::Op;
 
 const MAGIC: &str = "kiosk-platform-sim";
+/// The format of the ops. 2: submissions carry `application_number`; files of another format
+/// are refused with [`JournalError::OtherVersion`].
+const VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -34,6 +37,10 @@ pub enum JournalError {
     },
     #[error("state file {path} is not a platform simulator state file")]
     NotAJournal { path: PathBuf },
+    #[error(
+        "state file {path} has format {version} of another simulator version (this one reads {VERSION}); delete it to start afresh"
+    )]
+    OtherVersion { path: PathBuf, version: u32 },
     #[error("state file {path}: line {line} cannot be read")]
     BadLine { path: PathBuf, line: usize },
 }
@@ -79,8 +86,14 @@ impl Journal {
             let complete = line.ends_with('\n');
             if epoch.is_none() {
                 match serde_json::from_str::<Header>(line.trim_end()) {
-                    Ok(h) if h.journal == MAGIC && h.version == 1 && complete => {
+                    Ok(h) if h.journal == MAGIC && h.version == VERSION && complete => {
                         epoch = Some(h.epoch);
+                    }
+                    Ok(h) if h.journal == MAGIC && complete => {
+                        return Err(JournalError::OtherVersion {
+                            path: path.to_owned(),
+                            version: h.version,
+                        });
                     }
                     _ if !complete => break,
                     _ => {
@@ -116,7 +129,7 @@ impl Journal {
         } else {
             let header = Header {
                 journal: MAGIC.to_owned(),
-                version: 1,
+                version: VERSION,
                 epoch: new_epoch,
             };
             journal.write_line(&header).map_err(io)?;

@@ -350,7 +350,7 @@ async fn progress_by_code(State(shared): S, body: Bytes) -> Response {
         Ok(r) => r,
         Err(r) => return reply(&r),
     };
-    let r = shared.read(|s| s.progress_by_code(request.application_id, &request.query_code));
+    let r = shared.read(|s| s.progress_by_code(&request.application_number, &request.query_code));
     shared.execute(|_| Op::Progress);
     log("progress_by_code", &r);
     reply(&r)

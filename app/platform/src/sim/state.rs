@@ -214,6 +214,8 @@ pub struct SimState {
     pub outage: bool,
     people: People,
     applications: HashMap<Uuid, AppRecord>,
+    /// Application number → application id.
+    numbers: HashMap<String, Uuid>,
     pages: HashMap<(Uuid, String, String), PageReceipt>,
     card_requests: HashMap<String, CardRequestRecord>,
     card_request_keys: HashMap<String, String>,
@@ -226,12 +228,11 @@ pub struct SimState {
     sms: Vec<SmsRecord>,
     catalogue: Option<CatalogueUpdate>,
     stats: SimStats,
-    next_case: u64,
     next_card: u64,
 }
 
 const NOT_FOUND_APPLICATION: &str = "no application with this id";
-/// The same words for a wrong code and an unknown id: no hint which.
+/// The same words for a wrong code and an unknown number: no hint which.
 const NOT_FOUND_PROGRESS: &str = "no application matches this number and code";
 
 impl SimState {
@@ -241,6 +242,7 @@ impl SimState {
             outage: false,
             people,
             applications: HashMap::new(),
+            numbers: HashMap::new(),
             pages: HashMap::new(),
             card_requests: HashMap::new(),
             card_request_keys: HashMap::new(),
@@ -253,7 +255,6 @@ impl SimState {
             sms: Vec::new(),
             catalogue: None,
             stats: SimStats::default(),
-            next_case: 1,
             next_card: 1,
         }
     }
@@ -438,17 +439,24 @@ impl SimState {
         if let Err(why) = validate_submission(sub) {
             return (Reply::error(422, ErrorCode::Invalid, &why), false);
         }
+        if self.numbers.contains_key(&sub.application_number) {
+            return (
+                Reply::error(
+                    409,
+                    ErrorCode::Conflict,
+                    "this application number is already used by another application",
+                ),
+                false,
+            );
+        }
         let receipt = SubmissionReceipt {
             application_id: sub.application_id,
-            case_number: format!(
-                "ZWFW{}{:06}",
-                local_date(at.real).strftime("%Y%m%d"),
-                self.next_case
-            ),
+            case_number: sub.application_number.clone(),
             received_at: at.real,
         };
-        self.next_case += 1;
         let reply = Reply::json(201, &receipt);
+        self.numbers
+            .insert(sub.application_number.clone(), sub.application_id);
         self.applications.insert(
             sub.application_id,
             AppRecord {
@@ -796,10 +804,15 @@ impl SimState {
         }
     }
 
-    /// `POST /v1/progress/by-code`: the application when the code's hash matches.
-    pub fn progress_by_code(&self, application_id: Uuid, code: &str) -> Reply {
+    /// `POST /v1/progress/by-code`: the application with this number when the code's hash
+    /// matches.
+    pub fn progress_by_code(&self, application_number: &str, code: &str) -> Reply {
         let now = self.clock.peek();
-        match self.applications.get(&application_id) {
+        let found = self
+            .numbers
+            .get(application_number.trim())
+            .and_then(|id| self.applications.get(id));
+        match found {
             Some(rec) if mask::query_code_hash(code) == rec.submission.query_code_sha256 => {
                 Reply::json(
                     200,
@@ -1657,6 +1670,36 @@ fn tracking_number(app: Uuid) -> String {
     format!("SIM{n:010}CN")
 }
 
+/// True for an application number of the form `YYMMDD-<digits of kiosk_id>-NNNN`: a real
+/// date, the kiosk id's digits in order (at least one), and a sequence of at least four
+/// digits.
+fn is_application_number(number: &str, kiosk_id: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mut parts = number.split('-');
+    let (Some(date), Some(kiosk), Some(seq), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let kiosk_digits: String = kiosk_id.chars().filter(char::is_ascii_digit).collect();
+    date.len() == 6
+        && digits(date)
+        && is_yymmdd(date)
+        && digits(kiosk)
+        && kiosk == kiosk_digits
+        && seq.len() >= 4
+        && digits(seq)
+}
+
+/// True when six ASCII digits are a real date `YYMMDD` (20YY).
+fn is_yymmdd(s: &str) -> bool {
+    let part = |r: std::ops::Range<usize>| s.get(r).and_then(|p| p.parse::<i8>().ok());
+    match (part(0..2), part(2..4), part(4..6)) {
+        (Some(y), Some(m), Some(d)) => Date::new(2000 + i16::from(y), m, d).is_ok(),
+        _ => false,
+    }
+}
+
 /// Checks what a real platform would refuse in a submission. Messages name fields, never
 /// values.
 fn validate_submission(sub: &ApplicationSubmission) -> Result<(), String> {
@@ -1665,6 +1708,12 @@ fn validate_submission(sub: &ApplicationSubmission) -> Result<(), String> {
     }
     if sub.kiosk_id.trim().is_empty() || sub.one_thing_id.trim().is_empty() {
         return Err("kiosk_id and one_thing_id are required".into());
+    }
+    if !is_application_number(&sub.application_number, &sub.kiosk_id) {
+        return Err(
+            "application_number must be YYMMDD-<digits of kiosk_id>-NNNN, e.g. 261120-33010601-0007"
+                .into(),
+        );
     }
     if sub.items.is_empty() {
         return Err("at least one item is required".into());
@@ -1754,6 +1803,29 @@ mod tests {
         assert!(!odd(&girl));
         let (first, last) = boy.split_at(17);
         assert_eq!(data::id_check_char(first).unwrap().to_string(), last);
+    }
+
+    #[test]
+    fn application_numbers_follow_the_notice_format() {
+        let kiosk = "ZJ-330106-XH-01";
+        assert!(is_application_number("261120-33010601-0007", kiosk));
+        assert!(is_application_number("240229-33010601-12345", kiosk));
+        for bad in [
+            "",
+            "261120-33010601",
+            "261120-33010601-007",
+            "261120-33010602-0007",
+            "261320-33010601-0007",
+            "250229-33010601-0007",
+            "2611200-33010601-0007",
+            "261120-33010601-0007-1",
+            "261120-33010601-00a7",
+            " 261120-33010601-0007",
+            "２61120-33010601-0007",
+        ] {
+            assert!(!is_application_number(bad, kiosk), "{bad}");
+        }
+        assert!(!is_application_number("261120--0007", "KIOSK"));
     }
 
     #[test]

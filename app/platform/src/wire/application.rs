@@ -18,6 +18,13 @@ pub struct ApplicationSubmission {
     /// Unique across all kiosks: a UUID v7 made by the kiosk at acceptance. Also the
     /// idempotency key.
     pub application_id: Uuid,
+    /// The application number (申请编号) the kiosk printed on the acceptance notice:
+    /// `YYMMDD-<digits of the kiosk id>-NNNN`, e.g. `261120-33010601-0007` (acceptance date
+    /// in local time, the kiosk id's digits in order, the kiosk's sequence number of that day,
+    /// zero-padded to at least four digits). Unique across all kiosks; the resident types it
+    /// with the query code for [`crate::wire::ProgressByCodeRequest`]. The platform uses it
+    /// as the case number and refuses (409) a number already used by another application.
+    pub application_number: String,
     /// The accepting kiosk; equal to the `X-Kiosk-Id` header.
     pub kiosk_id: String,
     /// The one-thing (一件事) id from the catalogue, e.g. `birth`.
@@ -55,6 +62,7 @@ impl fmt::Debug for ApplicationSubmission {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApplicationSubmission")
             .field("application_id", &self.application_id)
+            .field("application_number", &self.application_number)
             .field("kiosk_id", &self.kiosk_id)
             .field("one_thing_id", &self.one_thing_id)
             .field("items", &self.items)
@@ -296,7 +304,8 @@ impl fmt::Debug for MailingAddress {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubmissionReceipt {
     pub application_id: Uuid,
-    /// The platform's case number (办件编号), for staff and the resident.
+    /// The platform's case number (办件编号), for staff and the resident: the submission's
+    /// `application_number`.
     pub case_number: String,
     /// When the platform first received it.
     pub received_at: Timestamp,

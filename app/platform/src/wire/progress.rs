@@ -11,12 +11,14 @@ use uuid::Uuid;
 
 use super::Masked;
 
-/// Progress of one application by the number and the query code printed on the acceptance
-/// notice (schema `ProgressByCodeRequest`). A wrong code or an unknown id both give 404,
-/// with no hint which.
+/// Progress of one application by the application number and the query code printed on the
+/// acceptance notice (schema `ProgressByCodeRequest`). A wrong code or an unknown number both
+/// give 404, with no hint which.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProgressByCodeRequest {
-    pub application_id: Uuid,
+    /// The application number as the resident typed it, e.g. `261120-33010601-0007` (the
+    /// submission's `application_number`; white space around it is ignored).
+    pub application_number: String,
     /// The code as the resident typed it (the platform compares its SHA-256).
     pub query_code: String,
 }
@@ -24,7 +26,7 @@ pub struct ProgressByCodeRequest {
 impl fmt::Debug for ProgressByCodeRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProgressByCodeRequest")
-            .field("application_id", &self.application_id)
+            .field("application_number", &self.application_number)
             .field("query_code", &Masked)
             .finish()
     }

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::too_many_lines)]
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -23,6 +24,17 @@ pub const MOTHER_ID: &str = "45010220000229008X";
 pub const LI_ID: &str = "11010519491231002X";
 pub const BATER_ID: &str = "150102198503170050";
 pub const QUERY_CODE: &str = "246810";
+
+/// A fresh application number of `KIOSK` as printed on the notice: `261120-33010601-NNNN`,
+/// NNNN counting up in this test process.
+pub fn next_application_number() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let kiosk_digits: String = KIOSK.chars().filter(char::is_ascii_digit).collect();
+    format!(
+        "261120-{kiosk_digits}-{:04}",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
 
 /// A simulator with a frozen clock on an ephemeral loopback port.
 pub async fn sim() -> SimHandle {
@@ -86,6 +98,7 @@ pub fn birth_submission() -> ApplicationSubmission {
     let page = sha256_hex(&sample_jpeg(1));
     ApplicationSubmission {
         application_id: Uuid::now_v7(),
+        application_number: next_application_number(),
         kiosk_id: KIOSK.into(),
         one_thing_id: "birth".into(),
         one_thing_name: "出生一件事".into(),
