@@ -50,6 +50,10 @@ enum DeviceCommand {
     Scanner(kiosk_scanner::cli::ScannerArgs),
     /// The locker boards.
     Locker(kiosk_locker::cli::DeviceArgs),
+    /// The card dispenser (Creator CRT-591 family).
+    Dispenser(kiosk_dispenser::cli::DeviceArgs),
+    /// The chip encoder (a PC/SC reader).
+    Encoder(kiosk_encoder::cli::DeviceArgs),
 }
 
 #[derive(Subcommand)]
@@ -57,6 +61,10 @@ enum SimCommand {
     Idcard(kiosk_idcard::cli::SimArgs),
     Printer(kiosk_printer::cli::SimArgs),
     Locker(kiosk_locker::cli::SimArgs),
+    /// A card dispenser whose cards carry virtual chips.
+    Dispenser(kiosk_dispenser::cli::SimArgs),
+    /// A virtual social security card on vsmartcard's virtual reader (needs pcscd).
+    Card(kiosk_encoder::cli::SimArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,9 +76,13 @@ fn main() -> ExitCode {
         Command::Device(DeviceCommand::Printer(a)) => kiosk_printer::cli::run_device(a),
         Command::Device(DeviceCommand::Scanner(a)) => kiosk_scanner::cli::run_device(a),
         Command::Device(DeviceCommand::Locker(a)) => kiosk_locker::cli::run_device(a),
+        Command::Device(DeviceCommand::Dispenser(a)) => kiosk_dispenser::cli::run_device(a),
+        Command::Device(DeviceCommand::Encoder(a)) => kiosk_encoder::cli::run_device(a),
         Command::Sim(SimCommand::Idcard(a)) => kiosk_idcard::cli::run_sim(a),
         Command::Sim(SimCommand::Printer(a)) => kiosk_printer::cli::run_sim(a),
         Command::Sim(SimCommand::Locker(a)) => kiosk_locker::cli::run_sim(a),
+        Command::Sim(SimCommand::Dispenser(a)) => kiosk_encoder::cli::run_dispenser_sim(a),
+        Command::Sim(SimCommand::Card(a)) => kiosk_encoder::cli::run_sim(a),
         Command::PlatformSim(a) => kiosk_platform::run_platform_sim(a),
         Command::Audit(c) => commands::audit(&c),
         Command::Outbox(c) => commands::outbox(&c),
