@@ -72,6 +72,27 @@ pub enum AuditCommand {
 pub enum OutboxCommand {
     /// How much is waiting for the platform, and since when.
     Status(StoreArgs),
+    /// Deliver everything waiting now, then exit (non-zero if something could not be sent).
+    Drain {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The platform's base URL (default: `platform.endpoint` of the config).
+        #[arg(long)]
+        platform: Option<String>,
+    },
+    /// Accept COUNT sample applications (each one durable transaction), then drain them to
+    /// the platform; prints the acceptance latency and the delivery rate as JSON.
+    LoadTest {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        platform: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        count: u32,
+        /// Rows sent at once.
+        #[arg(long, default_value_t = 16)]
+        in_flight: usize,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -83,6 +104,21 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// The store, the platform URL and the kiosk id, for the outbox tools.
+    fn target(&self, platform: Option<&String>) -> anyhow::Result<(crate::outbox::tools::Target, String)> {
+        let loaded = check::load_all(&self.config).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let dir = self.data_dir.clone().unwrap_or_else(|| loaded.config.storage.data_dir.clone());
+        let url = match platform {
+            Some(url) => url.clone(),
+            None if loaded.config.uses_embedded_platform() => {
+                anyhow::bail!("the configuration embeds the platform simulator; give --platform URL")
+            }
+            None => loaded.config.platform.endpoint.clone(),
+        };
+        let kiosk_id = loaded.config.kiosk_id.clone();
+        Ok((crate::outbox::tools::Target::open(&dir, &url, &kiosk_id, loaded.catalogue)?, kiosk_id))
+    }
+
     fn open(&self) -> anyhow::Result<Arc<Store>> {
         let dir = match &self.data_dir {
             Some(d) => d.clone(),
@@ -121,6 +157,20 @@ pub fn outbox(command: &OutboxCommand) -> anyhow::Result<ExitCode> {
             let oldest = stats.oldest_pending_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()).map(|t| t.to_string());
             let json = serde_json::json!({ "pending": stats.pending, "retrying": stats.retrying, "delivered": stats.delivered, "oldest_pending": oldest });
             println!("{json}");
+            Ok(ExitCode::SUCCESS)
+        }
+        OutboxCommand::Drain { store, platform } => {
+            let (target, _) = store.target(platform.as_ref())?;
+            let rt = tokio::runtime::Runtime::new()?;
+            let delivered = rt.block_on(target.drain(16, std::time::Duration::from_secs(20)))?;
+            println!("{}", serde_json::json!({ "drained": true, "delivered_total": delivered }));
+            Ok(ExitCode::SUCCESS)
+        }
+        OutboxCommand::LoadTest { store, platform, count, in_flight } => {
+            let (target, kiosk_id) = store.target(platform.as_ref())?;
+            let rt = tokio::runtime::Runtime::new()?;
+            let report = rt.block_on(crate::outbox::tools::load_test(&target, &kiosk_id, *count, *in_flight))?;
+            println!("{}", serde_json::to_string(&report)?);
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -4,6 +4,8 @@
 //! de-duplication by key, the platform sees each application exactly once, across crashes
 //! and restarts (the state is all in the store).
 
+pub mod tools;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
