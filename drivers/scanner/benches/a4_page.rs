@@ -11,6 +11,9 @@
 //! - peak RSS (`VmHWM` from /proc/self/status) measured right after the scans, before the
 //!   in-memory page used by `encode only` is allocated.
 
+// A benchmark: failing loudly is right.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
+
 use std::time::{Duration, Instant};
 
 use kiosk_scanner::encode::{MemoryRows, PageGeometry};

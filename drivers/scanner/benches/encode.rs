@@ -1,6 +1,9 @@
 //! Criterion: our processing of one A4 page at 300 dpi (gray and colour), from rows in memory
 //! to a stored JPEG with thumbnail and SHA-256. Run: `cargo bench -p kiosk-scanner --bench encode`.
 
+// A benchmark: failing loudly is right.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use kiosk_scanner::encode::{MemoryRows, PageGeometry};
 use kiosk_scanner::{EncodeOptions, PageStore};

@@ -133,18 +133,22 @@ impl Handle {
     pub async fn scan(&self, settings: ScanSettings) -> Result<Vec<StoredPage>, ScanError> {
         let cancel = CancelToken::new();
         self.active_list().push(cancel.clone());
+        // Forgets the token however this future ends (finished, or dropped by the caller; a
+        // dropped scan still runs to its end on the device thread).
+        let _forget = Forget {
+            active: &self.active,
+            token: &cancel,
+        };
         let (reply, answer) = oneshot::channel();
         let sent = self.commands.send(Command::Scan {
             settings,
             cancel: cancel.clone(),
             reply,
         });
-        let result = match sent {
+        match sent {
             Ok(()) => answer.await.unwrap_or(Err(ScanError::Stopped)),
             Err(_) => Err(ScanError::Stopped),
-        };
-        self.active_list().retain(|t| !t.same(&cancel));
-        result
+        }
     }
 
     /// Cancels the scan in progress and any scan waiting for it. The scan ends with
@@ -185,6 +189,20 @@ impl Handle {
 
     fn active_list(&self) -> std::sync::MutexGuard<'_, Vec<CancelToken>> {
         self.active.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+struct Forget<'a> {
+    active: &'a Mutex<Vec<CancelToken>>,
+    token: &'a CancelToken,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.active
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|t| !t.same(self.token));
     }
 }
 
