@@ -74,6 +74,11 @@ pub fn assemble(options: &Options) -> anyhow::Result<Kiosk> {
         loaded.config.storage.data_dir.clone_from(dir);
     }
     let config = &loaded.config;
+    // SANE reads its config folder from the environment once; set it before any thread
+    // starts (setenv is not safe while other threads read the environment).
+    if config.devices.scanner.mode == crate::config::kiosk::DeviceMode::Simulated {
+        kiosk_scanner::sim::use_test_backend(&options.resources.join("sane"))?;
+    }
     let data_dir = config.storage.data_dir.clone();
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -44,7 +44,7 @@ pub fn start(config: &KioskConfig, resources: &Path, scans_dir: &Path, sim_out: 
     let mut devices = Devices::default();
     start_idcard(config, resources, &mut devices)?;
     start_printer(config, sim_out, &mut devices)?;
-    start_scanner(config, resources, scans_dir, &mut devices)?;
+    start_scanner(config, scans_dir, &mut devices)?;
     start_locker(config, &mut devices)?;
     Ok(devices)
 }
@@ -108,16 +108,14 @@ fn start_printer(config: &KioskConfig, sim_out: &Path, devices: &mut Devices) ->
     Ok(())
 }
 
-fn start_scanner(config: &KioskConfig, resources: &Path, scans_dir: &Path, devices: &mut Devices) -> Result<(), DeviceSetupError> {
+fn start_scanner(config: &KioskConfig, scans_dir: &Path, devices: &mut Devices) -> Result<(), DeviceSetupError> {
     let c = &config.devices.scanner;
     let device = match (c.mode, &c.device) {
         (DeviceMode::Absent, _) => return Ok(()),
         (DeviceMode::Real, Some(name)) => name.clone(),
         (DeviceMode::Real, None) => return Err(setup("scanner")("no SANE device configured".into())),
-        (DeviceMode::Simulated, _) => {
-            kiosk_scanner::sim::use_test_backend(&resources.join("sane")).map_err(|e| setup("scanner simulator")(e.to_string()))?;
-            kiosk_scanner::sim::DEVICE.to_owned()
-        }
+        // SANE's own test backend (enabled in assemble before any thread starts).
+        (DeviceMode::Simulated, _) => kiosk_scanner::sim::DEVICE.to_owned(),
     };
     let mut handle_config = kiosk_scanner::HandleConfig::new(device, scans_dir);
     handle_config.encode.jpeg_quality = c.jpeg_quality;
