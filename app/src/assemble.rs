@@ -44,7 +44,10 @@ impl Options {
 
 /// `resources/` next to the config folder in a checkout, or the installed location.
 pub fn default_resources() -> PathBuf {
-    for candidate in [Path::new("resources"), Path::new("/usr/share/kiosk/resources")] {
+    for candidate in [
+        Path::new("resources"),
+        Path::new("/usr/share/kiosk/resources"),
+    ] {
         if candidate.is_dir() {
             return candidate.to_owned();
         }
@@ -60,6 +63,8 @@ pub struct Kiosk {
     pub devices: Devices,
     pub platform_sim: Option<kiosk_platform::SimHandle>,
     pub sync: watch::Receiver<SyncState>,
+    /// Whether the platform answered the last heartbeat.
+    pub heartbeat: watch::Receiver<bool>,
     pub data_dir: PathBuf,
     /// Kept last so that it is dropped after the tasks above stop using it.
     pub tokio: tokio::runtime::Runtime,
@@ -87,16 +92,26 @@ pub fn assemble(options: &Options) -> anyhow::Result<Kiosk> {
         .build()
         .context("cannot start the I/O runtime")?;
 
-    let store = Arc::new(Store::open(&data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?);
+    let store = Arc::new(
+        Store::open(&data_dir)
+            .with_context(|| format!("cannot open the store in {}", data_dir.display()))?,
+    );
     let purged = store.purge_expired(jiff::Timestamp::now().as_millisecond())?;
     if purged.applications > 0 {
-        tracing::info!(applications = purged.applications, pages = purged.pages, "personal data past retention purged");
+        tracing::info!(
+            applications = purged.applications,
+            pages = purged.pages,
+            "personal data past retention purged"
+        );
     }
 
     // The platform: the real one, or the simulator inside this process.
     let (platform_sim, base_url) = if config.uses_embedded_platform() {
         let sim = tokio
-            .block_on(kiosk_platform::Simulator::start_with("127.0.0.1:0", options.platform_sim.clone()))
+            .block_on(kiosk_platform::Simulator::start_with(
+                "127.0.0.1:0",
+                options.platform_sim.clone(),
+            ))
             .context("cannot start the embedded platform simulator")?;
         let url = sim.url().to_owned();
         (Some(sim), url)
@@ -108,12 +123,18 @@ pub fn assemble(options: &Options) -> anyhow::Result<Kiosk> {
         request_timeout: config.platform.request_timeout,
         ..kiosk_platform::ClientConfig::new(base_url, config.kiosk_id.clone())
     };
-    let client = Arc::new(kiosk_platform::PlatformClient::new(&client_config).context("cannot set up the platform client")?);
+    let client = Arc::new(
+        kiosk_platform::PlatformClient::new(&client_config)
+            .context("cannot set up the platform client")?,
+    );
     let catalogue = Arc::new(loaded.catalogue.clone());
 
     let worker = Worker::new(
         store.clone(),
-        PlatformDeliver { client: client.clone(), catalogue: catalogue.clone() },
+        PlatformDeliver {
+            client: client.clone(),
+            catalogue: catalogue.clone(),
+        },
         WorkerOptions::default(),
     );
     let sync = worker.state();
@@ -144,7 +165,67 @@ pub fn assemble(options: &Options) -> anyhow::Result<Kiosk> {
         sequence: DailySequence::starting_after(today, used),
     });
     spawn_purge(&tokio, store.clone());
-    Ok(Kiosk { loaded: Arc::new(loaded), store, services, devices, platform_sim, sync, data_dir, tokio })
+    let heartbeat = spawn_heartbeat(
+        &tokio,
+        &loaded,
+        &options.config,
+        &devices,
+        &store,
+        services.platform.clone(),
+    );
+    Ok(Kiosk {
+        loaded: Arc::new(loaded),
+        store,
+        services,
+        devices,
+        platform_sim,
+        sync,
+        heartbeat,
+        data_dir,
+        tokio,
+    })
+}
+
+fn spawn_heartbeat(
+    tokio: &tokio::runtime::Runtime,
+    loaded: &Loaded,
+    config_path: &Path,
+    devices: &Devices,
+    store: &Arc<Store>,
+    client: Arc<kiosk_platform::PlatformClient>,
+) -> watch::Receiver<bool> {
+    let mut statuses = Vec::new();
+    if let Some(d) = &devices.idcard {
+        statuses.push(("idcard", d.status()));
+    }
+    if let Some(d) = &devices.printer {
+        statuses.push(("printer", d.status()));
+    }
+    if let Some(d) = &devices.scanner {
+        statuses.push(("scanner", d.status()));
+    }
+    if let Some(d) = &devices.locker {
+        statuses.push(("locker", d.device_status()));
+    }
+    let sources = crate::heartbeat::Sources {
+        kiosk_id: loaded.config.kiosk_id.clone(),
+        config_hash: crate::heartbeat::config_hash(config_path),
+        catalogue_version: loaded.catalogue.version.clone(),
+        devices: statuses,
+        printer: devices
+            .printer
+            .as_ref()
+            .map(kiosk_printer::Handle::printer_status),
+        store: store.clone(),
+    };
+    let (tx, rx) = watch::channel(true);
+    tokio.spawn(crate::heartbeat::run(
+        client,
+        sources,
+        loaded.config.platform.heartbeat_every,
+        tx,
+    ));
+    rx
 }
 
 /// Purges personal data past retention once an hour.
@@ -153,7 +234,10 @@ fn spawn_purge(tokio: &tokio::runtime::Runtime, store: Arc<Store>) {
         loop {
             tokio::time::sleep(Duration::from_hours(1)).await;
             let store = store.clone();
-            let result = crate::outbox::blocking(move || store.purge_expired(jiff::Timestamp::now().as_millisecond())).await;
+            let result = crate::outbox::blocking(move || {
+                store.purge_expired(jiff::Timestamp::now().as_millisecond())
+            })
+            .await;
             if let Err(e) = result {
                 tracing::error!(error = %e, "retention purge failed");
             }

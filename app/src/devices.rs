@@ -31,7 +31,10 @@ pub struct Devices {
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceSetupError {
     #[error("{device}: {reason}")]
-    Setup { device: &'static str, reason: String },
+    Setup {
+        device: &'static str,
+        reason: String,
+    },
 }
 
 fn setup(device: &'static str) -> impl Fn(String) -> DeviceSetupError {
@@ -40,7 +43,12 @@ fn setup(device: &'static str) -> impl Fn(String) -> DeviceSetupError {
 
 /// Starts every configured device. `resources` is the folder with the simulators' data,
 /// `scans_dir` where scanned pages go, `sim_out` where simulators write what they render.
-pub fn start(config: &KioskConfig, resources: &Path, scans_dir: &Path, sim_out: &Path) -> Result<Devices, DeviceSetupError> {
+pub fn start(
+    config: &KioskConfig,
+    resources: &Path,
+    scans_dir: &Path,
+    sim_out: &Path,
+) -> Result<Devices, DeviceSetupError> {
     let mut devices = Devices::default();
     start_idcard(config, resources, &mut devices)?;
     start_printer(config, sim_out, &mut devices)?;
@@ -49,18 +57,30 @@ pub fn start(config: &KioskConfig, resources: &Path, scans_dir: &Path, sim_out: 
     Ok(devices)
 }
 
-fn start_idcard(config: &KioskConfig, resources: &Path, devices: &mut Devices) -> Result<(), DeviceSetupError> {
+fn start_idcard(
+    config: &KioskConfig,
+    resources: &Path,
+    devices: &mut Devices,
+) -> Result<(), DeviceSetupError> {
     let c = &config.devices.idcard;
-    let options = kiosk_idcard::handle::Options { poll_interval: c.poll_interval, ..Default::default() };
+    let options = kiosk_idcard::handle::Options {
+        poll_interval: c.poll_interval,
+        ..Default::default()
+    };
     let opener = match (c.mode, &c.port) {
         (DeviceMode::Absent, _) => return Ok(()),
         (DeviceMode::Real, Some(port)) => kiosk_idcard::transport::opener(port.clone(), &options),
-        (DeviceMode::Real, None) => return Err(setup("ID-card reader")("no port configured".into())),
+        (DeviceMode::Real, None) => {
+            return Err(setup("ID-card reader")("no port configured".into()));
+        }
         (DeviceMode::Simulated, _) => {
-            let sim = kiosk_idcard::sim::Simulator::spawn_in_memory(kiosk_idcard::sim::SimOptions::default());
+            let sim = kiosk_idcard::sim::Simulator::spawn_in_memory(
+                kiosk_idcard::sim::SimOptions::default(),
+            );
             let opener = sim.opener();
             devices.sims.sample_cards =
-                kiosk_idcard::sim::load_samples(&resources.join("sim/idcard")).map_err(|e| setup("ID-card simulator")(e.to_string()))?;
+                kiosk_idcard::sim::load_samples(&resources.join("sim/idcard"))
+                    .map_err(|e| setup("ID-card simulator")(e.to_string()))?;
             devices.sims.idcard = Some(sim);
             opener
         }
@@ -69,22 +89,35 @@ fn start_idcard(config: &KioskConfig, resources: &Path, devices: &mut Devices) -
     Ok(())
 }
 
-fn start_printer(config: &KioskConfig, sim_out: &Path, devices: &mut Devices) -> Result<(), DeviceSetupError> {
+fn start_printer(
+    config: &KioskConfig,
+    sim_out: &Path,
+    devices: &mut Devices,
+) -> Result<(), DeviceSetupError> {
     use kiosk_printer::{CutCommand, HandleConfig, PaperWidth, PrinterProfile};
     let c = &config.devices.printer;
-    let paper = if c.paper_mm == 58 { PaperWidth::Mm58 } else { PaperWidth::Mm80 };
+    let paper = if c.paper_mm == 58 {
+        PaperWidth::Mm58
+    } else {
+        PaperWidth::Mm80
+    };
     let cut = match c.cut {
         crate::config::kiosk::CutMode::Full => CutCommand::FullB(0),
         crate::config::kiosk::CutMode::Partial => CutCommand::PartialB(0),
     };
-    let handle_config = HandleConfig { profile: PrinterProfile::new(paper, cut), ..HandleConfig::default() };
+    let handle_config = HandleConfig {
+        profile: PrinterProfile::new(paper, cut),
+        ..HandleConfig::default()
+    };
     let opener: kiosk_printer::Opener = match (c.mode, &c.port) {
         (DeviceMode::Absent, _) => return Ok(()),
         (DeviceMode::Real, Some(port)) => {
             let port = port.clone();
             Box::new(move || kiosk_link::open(&port, 9600))
         }
-        (DeviceMode::Real, None) => return Err(setup("receipt printer")("no port configured".into())),
+        (DeviceMode::Real, None) => {
+            return Err(setup("receipt printer")("no port configured".into()));
+        }
         (DeviceMode::Simulated, _) => {
             let out: PathBuf = sim_out.join("printer");
             std::fs::create_dir_all(&out).map_err(|e| setup("printer simulator")(e.to_string()))?;
@@ -103,23 +136,31 @@ fn start_printer(config: &KioskConfig, sim_out: &Path, devices: &mut Devices) ->
             })
         }
     };
-    let handle = kiosk_printer::Handle::spawn(opener, handle_config).map_err(|e| setup("receipt printer")(e.to_string()))?;
+    let handle = kiosk_printer::Handle::spawn(opener, handle_config)
+        .map_err(|e| setup("receipt printer")(e.to_string()))?;
     devices.printer = Some(handle);
     Ok(())
 }
 
-fn start_scanner(config: &KioskConfig, scans_dir: &Path, devices: &mut Devices) -> Result<(), DeviceSetupError> {
+fn start_scanner(
+    config: &KioskConfig,
+    scans_dir: &Path,
+    devices: &mut Devices,
+) -> Result<(), DeviceSetupError> {
     let c = &config.devices.scanner;
     let device = match (c.mode, &c.device) {
         (DeviceMode::Absent, _) => return Ok(()),
         (DeviceMode::Real, Some(name)) => name.clone(),
-        (DeviceMode::Real, None) => return Err(setup("scanner")("no SANE device configured".into())),
+        (DeviceMode::Real, None) => {
+            return Err(setup("scanner")("no SANE device configured".into()));
+        }
         // SANE's own test backend (enabled in assemble before any thread starts).
         (DeviceMode::Simulated, _) => kiosk_scanner::sim::DEVICE.to_owned(),
     };
     let mut handle_config = kiosk_scanner::HandleConfig::new(device, scans_dir);
     handle_config.encode.jpeg_quality = c.jpeg_quality;
-    let handle = kiosk_scanner::Handle::spawn(handle_config).map_err(|e| setup("scanner")(e.to_string()))?;
+    let handle =
+        kiosk_scanner::Handle::spawn(handle_config).map_err(|e| setup("scanner")(e.to_string()))?;
     devices.scanner = Some(handle);
     Ok(())
 }
@@ -132,10 +173,13 @@ fn start_locker(config: &KioskConfig, devices: &mut Devices) -> Result<(), Devic
     let bank = crate::locker_bank::bank(c).map_err(setup("lockers"))?;
     let options = kiosk_locker::HandleOptions::default();
     let handle = match (c.mode, &c.port) {
-        (DeviceMode::Real, Some(port)) => kiosk_locker::LockerHandle::for_port(bank, port.clone(), options),
+        (DeviceMode::Real, Some(port)) => {
+            kiosk_locker::LockerHandle::for_port(bank, port.clone(), options)
+        }
         (DeviceMode::Real, None) => return Err(setup("lockers")("no port configured".into())),
         _ => {
-            let sim = kiosk_locker::sim::SimControl::new(&kiosk_locker::sim::SimConfig::from_bank(&bank));
+            let sim =
+                kiosk_locker::sim::SimControl::new(&kiosk_locker::sim::SimConfig::from_bank(&bank));
             let handle = kiosk_locker::LockerHandle::spawn(bank, sim.opener(), options);
             devices.sims.locker = Some(sim);
             handle

@@ -34,29 +34,51 @@ pub fn start(kiosk: &Kiosk, poster: &Poster) {
                 }
             }
         });
-        spawn(rt, watch_status(reader.status(), DeviceClass::IdCard, poster.clone()));
+        spawn(
+            rt,
+            watch_status(reader.status(), DeviceClass::IdCard, poster.clone()),
+        );
     }
     if let Some(printer) = &d.printer {
-        spawn(rt, watch_status(printer.status(), DeviceClass::Printer, poster.clone()));
+        spawn(
+            rt,
+            watch_status(printer.status(), DeviceClass::Printer, poster.clone()),
+        );
     }
     if let Some(scanner) = &d.scanner {
-        spawn(rt, watch_status(scanner.status(), DeviceClass::Scanner, poster.clone()));
+        spawn(
+            rt,
+            watch_status(scanner.status(), DeviceClass::Scanner, poster.clone()),
+        );
     }
     if let Some(locker) = &d.locker {
-        spawn(rt, watch_status(locker.device_status(), DeviceClass::Locker, poster.clone()));
+        spawn(
+            rt,
+            watch_status(locker.device_status(), DeviceClass::Locker, poster.clone()),
+        );
     }
+    // The platform is reachable as far as the latest news says: a heartbeat answered or not,
+    // or a delivery that went through or failed.
     let mut sync = kiosk.sync.clone();
+    let mut beat = kiosk.heartbeat.clone();
     let poster = poster.clone();
     rt.spawn(async move {
         let mut last = None;
+        let mut reachable = *beat.borrow_and_update() && sync.borrow_and_update().reachable;
         loop {
-            let reachable = sync.borrow_and_update().reachable;
             if last != Some(reachable) {
                 poster.post(Event::PlatformChanged { reachable });
                 last = Some(reachable);
             }
-            if sync.changed().await.is_err() {
-                break;
+            tokio::select! {
+                changed = sync.changed() => {
+                    if changed.is_err() { break; }
+                    reachable = sync.borrow_and_update().reachable;
+                }
+                changed = beat.changed() => {
+                    if changed.is_err() { break; }
+                    reachable = *beat.borrow_and_update();
+                }
             }
         }
     });
@@ -66,11 +88,18 @@ fn spawn(rt: &tokio::runtime::Handle, task: impl Future<Output = ()> + Send + 's
     rt.spawn(task);
 }
 
-async fn watch_status(mut status: watch::Receiver<DeviceStatus>, device: DeviceClass, poster: Poster) {
+async fn watch_status(
+    mut status: watch::Receiver<DeviceStatus>,
+    device: DeviceClass,
+    poster: Poster,
+) {
     loop {
         let current = status.borrow_and_update().clone();
         tracing::info!(device = ?device, state = ?current.state, "device state");
-        poster.post(Event::DeviceChanged { device, status: current });
+        poster.post(Event::DeviceChanged {
+            device,
+            status: current,
+        });
         if status.changed().await.is_err() {
             break;
         }
@@ -80,7 +109,9 @@ async fn watch_status(mut status: watch::Receiver<DeviceStatus>, device: DeviceC
 fn card_event(event: kiosk_idcard::handle::Event) -> Option<Event> {
     use kiosk_idcard::handle::Event as Card;
     match event {
-        Card::CardPresented(identity) => Some(Event::CardPresented(Box::new(Arc::unwrap_or_clone(identity)))),
+        Card::CardPresented(identity) => Some(Event::CardPresented(Box::new(
+            Arc::unwrap_or_clone(identity),
+        ))),
         Card::CardRemoved => Some(Event::CardRemoved),
         Card::CardReadFailed(error) => Some(Event::CardUnreadable(unreadable(&error))),
         Card::CardDetected => None,

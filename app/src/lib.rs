@@ -11,6 +11,7 @@ pub mod domain;
 pub mod failpoint;
 pub mod flows;
 pub mod forward;
+pub mod heartbeat;
 pub mod io;
 pub mod locker_bank;
 pub mod logging;

@@ -19,7 +19,14 @@ pub fn bank(c: &LockerDevice) -> Result<Bank, String> {
     boards.dedup();
     let config = BankConfig {
         polarity: polarity(c.polarity),
-        boards: boards.into_iter().map(|address| BoardConfig { address, channels: 24, polarity: None }).collect(),
+        boards: boards
+            .into_iter()
+            .map(|address| BoardConfig {
+                address,
+                channels: 24,
+                polarity: None,
+            })
+            .collect(),
         compartments: c
             .compartments
             .iter()

@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use kiosk_app::commands;
 
 #[derive(Parser)]
-#[command(name = "kiosk", version, about = "Town service-centre self-service kiosk")]
+#[command(
+    name = "kiosk",
+    version,
+    about = "Town service-centre self-service kiosk"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -34,7 +34,11 @@ pub fn role(catalogue_role: &str) -> Role {
 }
 
 /// Builds the submission the platform receives for an accepted application.
-pub fn submission(app: &Application, catalogue: &Catalogue, page_sizes: &dyn Fn(&str) -> u64) -> ApplicationSubmission {
+pub fn submission(
+    app: &Application,
+    catalogue: &Catalogue,
+    page_sizes: &dyn Fn(&str) -> u64,
+) -> ApplicationSubmission {
     let one = catalogue.one_thing(&app.one_thing_id);
     let items = app
         .items
@@ -44,12 +48,26 @@ pub fn submission(app: &Application, catalogue: &Catalogue, page_sizes: &dyn Fn(
             SubmittedItem {
                 item_id: id.clone(),
                 name: item.map(|i| i.name.clone()).unwrap_or_else(|| id.clone()),
-                department: item.map(|i| catalogue.department_name(&i.department).to_owned()).unwrap_or_default(),
+                department: item
+                    .map(|i| catalogue.department_name(&i.department).to_owned())
+                    .unwrap_or_default(),
                 time_limit_working_days: item.map_or(1, |i| i.time_limit_days),
-                depends_on: item.map(|i| i.depends_on.iter().filter(|d| app.items.contains(d)).cloned().collect()).unwrap_or_default(),
+                depends_on: item
+                    .map(|i| {
+                        i.depends_on
+                            .iter()
+                            .filter(|d| app.items.contains(d))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 result: item.map(|i| ItemResult {
                     name: i.result.clone(),
-                    kind: if i.id == "social-security-card" { ResultKind::SocialSecurityCard } else { ResultKind::Document },
+                    kind: if i.id == "social-security-card" {
+                        ResultKind::SocialSecurityCard
+                    } else {
+                        ResultKind::Document
+                    },
                 }),
             }
         })
@@ -75,7 +93,11 @@ pub fn submission(app: &Application, catalogue: &Catalogue, page_sizes: &dyn Fn(
             birth_date: Some(p.birth_date),
             nation: p.nation.clone(),
             address: p.address.clone(),
-            identified_by: if p.verified_by == "card" { IdentifiedBy::IdCard } else { IdentifiedBy::Typed },
+            identified_by: if p.verified_by == "card" {
+                IdentifiedBy::IdCard
+            } else {
+                IdentifiedBy::Typed
+            },
         })
         .collect();
     let form = app
@@ -83,35 +105,60 @@ pub fn submission(app: &Application, catalogue: &Catalogue, page_sizes: &dyn Fn(
         .iter()
         .map(|(k, v)| {
             let source = match &v.source {
-                ValueSource::Card { person } => wire::ValueSource::Card { role: Some(role(person)) },
+                ValueSource::Card { person } => wire::ValueSource::Card {
+                    role: Some(role(person)),
+                },
                 ValueSource::Shared { dataset } => match dataset.parse::<Dataset>() {
-                    Ok(dataset) => wire::ValueSource::Shared { dataset, role: None },
+                    Ok(dataset) => wire::ValueSource::Shared {
+                        dataset,
+                        role: None,
+                    },
                     Err(_) => wire::ValueSource::Typed,
                 },
                 ValueSource::Answer | ValueSource::Typed => wire::ValueSource::Typed,
             };
-            (k.clone(), wire::FormValue { value: v.value.clone(), source })
+            (
+                k.clone(),
+                wire::FormValue {
+                    value: v.value.clone(),
+                    source,
+                },
+            )
         })
         .collect();
-    let accepted_on = app.accepted_at.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8))).date();
+    let accepted_on = app
+        .accepted_at
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date();
     let materials = app
         .materials
         .iter()
         .map(|m| {
             let def = one.and_then(|o| o.body.materials.iter().find(|d| d.id == m.id));
             let state = match &m.state {
-                MaterialState::FromCard { person } => wire::MaterialState::FromCard { role: Some(role(person)) },
+                MaterialState::FromCard { person } => wire::MaterialState::FromCard {
+                    role: Some(role(person)),
+                },
                 MaterialState::MergedForm | MaterialState::Signed => wire::MaterialState::Form,
                 MaterialState::Shared { dataset } => match dataset.parse::<Dataset>() {
-                    Ok(dataset) => wire::MaterialState::Shared { dataset, role: def.and_then(|d| d.person.as_deref()).map(role) },
+                    Ok(dataset) => wire::MaterialState::Shared {
+                        dataset,
+                        role: def.and_then(|d| d.person.as_deref()).map(role),
+                    },
                     Err(_) => wire::MaterialState::Form,
                 },
                 MaterialState::Scanned { pages } => wire::MaterialState::Scanned {
-                    pages: pages.iter().map(|sha| wire::PageRef { sha256: sha.clone(), bytes: page_sizes(sha) }).collect(),
+                    pages: pages
+                        .iter()
+                        .map(|sha| wire::PageRef {
+                            sha256: sha.clone(),
+                            bytes: page_sizes(sha),
+                        })
+                        .collect(),
                 },
-                MaterialState::CommittedLater { deadline } => {
-                    wire::MaterialState::CommittedLater { deadline: deadline.unwrap_or(accepted_on) }
-                }
+                MaterialState::CommittedLater { deadline } => wire::MaterialState::CommittedLater {
+                    deadline: deadline.unwrap_or(accepted_on),
+                },
             };
             wire::Material {
                 material_id: m.id.clone(),
@@ -123,7 +170,9 @@ pub fn submission(app: &Application, catalogue: &Catalogue, page_sizes: &dyn Fn(
         .collect();
     let main = app.main_applicant();
     let delivery = match app.delivery {
-        Delivery::Locker => wire::Delivery::Locker { kiosk_id: app.kiosk_id.clone() },
+        Delivery::Locker => wire::Delivery::Locker {
+            kiosk_id: app.kiosk_id.clone(),
+        },
         Delivery::Mail => wire::Delivery::Mail {
             address: wire::MailingAddress {
                 recipient: main.map(|p| p.name.clone()).unwrap_or_default(),
@@ -143,7 +192,9 @@ pub fn submission(app: &Application, catalogue: &Catalogue, page_sizes: &dyn Fn(
         application_number: app.number.clone(),
         kiosk_id: app.kiosk_id.clone(),
         one_thing_id: app.one_thing_id.clone(),
-        one_thing_name: one.map(|o| o.name.clone()).unwrap_or_else(|| app.one_thing_id.clone()),
+        one_thing_name: one
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| app.one_thing_id.clone()),
         catalogue_version: Some(catalogue.version.clone()),
         items,
         applicants,
@@ -188,16 +239,23 @@ impl Deliver for PlatformDeliver {
                 OutboxKind::SubmitApplication => {
                     let app: Application = match serde_json::from_slice(&row.payload) {
                         Ok(a) => a,
-                        Err(e) => return Outcome::Rejected(format!("stored application unreadable: {e}")),
+                        Err(e) => {
+                            return Outcome::Rejected(format!("stored application unreadable: {e}"));
+                        }
                     };
                     let sizes = |sha: &str| store.page(sha).map_or(0, |b| b.len() as u64);
                     let sub = submission(&app, &catalogue, &sizes);
                     outcome(client.submit_application(&sub).await)
                 }
                 OutboxKind::UploadPage => {
-                    let page: crate::store::PagePayload = match serde_json::from_slice(&row.payload) {
+                    let page: crate::store::PagePayload = match serde_json::from_slice(&row.payload)
+                    {
                         Ok(p) => p,
-                        Err(e) => return Outcome::Rejected(format!("stored page reference unreadable: {e}")),
+                        Err(e) => {
+                            return Outcome::Rejected(format!(
+                                "stored page reference unreadable: {e}"
+                            ));
+                        }
                     };
                     let Ok(application_id) = page.application_id.parse() else {
                         return Outcome::Rejected("bad application id".into());
@@ -206,14 +264,22 @@ impl Deliver for PlatformDeliver {
                         Ok(b) => b,
                         Err(e) => return Outcome::Rejected(format!("page file: {e}")),
                     };
-                    outcome(client.upload_page(application_id, &page.material_id, &page.sha256, bytes).await)
+                    outcome(
+                        client
+                            .upload_page(application_id, &page.material_id, &page.sha256, bytes)
+                            .await,
+                    )
                 }
                 OutboxKind::Evaluation => {
                     let e: Evaluation = match serde_json::from_slice(&row.payload) {
                         Ok(e) => e,
-                        Err(e) => return Outcome::Rejected(format!("stored evaluation unreadable: {e}")),
+                        Err(e) => {
+                            return Outcome::Rejected(format!("stored evaluation unreadable: {e}"));
+                        }
                     };
-                    let Ok(level) = wire::Level::try_from(e.level) else { return Outcome::Rejected("bad level".into()) };
+                    let Ok(level) = wire::Level::try_from(e.level) else {
+                        return Outcome::Rejected("bad level".into());
+                    };
                     let application_id = e
                         .application_number
                         .as_deref()
@@ -229,23 +295,44 @@ impl Deliver for PlatformDeliver {
                     };
                     outcome(client.submit_evaluation(&evaluation).await)
                 }
-                OutboxKind::LockerEvent => match serde_json::from_slice::<wire::LockerEvent>(&row.payload) {
-                    Ok(event) => outcome(client.report_locker_event(&event).await),
-                    Err(e) => Outcome::Rejected(format!("stored locker event unreadable: {e}")),
-                },
-                OutboxKind::CardResult => match serde_json::from_slice::<CardResultPayload>(&row.payload) {
-                    Ok(p) => outcome(client.report_card_result(&p.request_id, p.idempotency_key, &p.result).await),
-                    Err(e) => Outcome::Rejected(format!("stored card result unreadable: {e}")),
-                },
+                OutboxKind::LockerEvent => {
+                    match serde_json::from_slice::<wire::LockerEvent>(&row.payload) {
+                        Ok(event) => outcome(client.report_locker_event(&event).await),
+                        Err(e) => Outcome::Rejected(format!("stored locker event unreadable: {e}")),
+                    }
+                }
+                OutboxKind::CardResult => {
+                    match serde_json::from_slice::<CardResultPayload>(&row.payload) {
+                        Ok(p) => outcome(
+                            client
+                                .report_card_result(&p.request_id, p.idempotency_key, &p.result)
+                                .await,
+                        ),
+                        Err(e) => Outcome::Rejected(format!("stored card result unreadable: {e}")),
+                    }
+                }
             }
         }
     }
 }
 
 /// A live shared-data look-up.
-pub async fn shared(client: &PlatformClient, dataset: &str, id_number: String) -> Result<BTreeMap<String, String>, LookupFailure> {
-    let Ok(dataset) = dataset.parse::<Dataset>() else { return Err(LookupFailure::NotFound) };
-    match client.lookup_shared_data(&SharedDataRequest { dataset, id_number, role: None }).await {
+pub async fn shared(
+    client: &PlatformClient,
+    dataset: &str,
+    id_number: String,
+) -> Result<BTreeMap<String, String>, LookupFailure> {
+    let Ok(dataset) = dataset.parse::<Dataset>() else {
+        return Err(LookupFailure::NotFound);
+    };
+    match client
+        .lookup_shared_data(&SharedDataRequest {
+            dataset,
+            id_number,
+            role: None,
+        })
+        .await
+    {
         Ok(Some(record)) => Ok(record.fields),
         Ok(None) => Err(LookupFailure::NotFound),
         Err(e) if e.is_unavailable() => Err(LookupFailure::Unavailable),
@@ -254,14 +341,22 @@ pub async fn shared(client: &PlatformClient, dataset: &str, id_number: String) -
 }
 
 /// A live progress inquiry.
-pub async fn progress(client: &PlatformClient, query: ProgressQuery) -> Result<Vec<ProgressRecord>, LookupFailure> {
+pub async fn progress(
+    client: &PlatformClient,
+    query: ProgressQuery,
+) -> Result<Vec<ProgressRecord>, LookupFailure> {
     let answer = match query {
-        ProgressQuery::Number { number, code } => {
-            client.progress_by_code(&ProgressByCodeRequest { application_number: number, query_code: code }).await.map(|r| r.map(|r| r.applications))
-        }
-        ProgressQuery::IdNumber(id_number) => {
-            client.progress_by_id_number(&ProgressByIdNumberRequest { id_number }).await.map(|r| Some(r.applications))
-        }
+        ProgressQuery::Number { number, code } => client
+            .progress_by_code(&ProgressByCodeRequest {
+                application_number: number,
+                query_code: code,
+            })
+            .await
+            .map(|r| r.map(|r| r.applications)),
+        ProgressQuery::IdNumber(id_number) => client
+            .progress_by_id_number(&ProgressByIdNumberRequest { id_number })
+            .await
+            .map(|r| Some(r.applications)),
     };
     match answer {
         Ok(Some(apps)) => Ok(apps.iter().map(record).collect()),
@@ -280,17 +375,25 @@ fn record(app: &wire::ApplicationProgress) -> ProgressRecord {
             department: i.department.clone(),
             state: match &i.state {
                 wire::ItemState::Accepted => ItemState::Accepted,
-                wire::ItemState::Waiting { for_item_name, .. } => ItemState::Waiting { for_item: for_item_name.clone() },
+                wire::ItemState::Waiting { for_item_name, .. } => ItemState::Waiting {
+                    for_item: for_item_name.clone(),
+                },
                 wire::ItemState::InProgress { .. } => ItemState::InProgress,
                 wire::ItemState::Done { .. } => ItemState::Done,
-                wire::ItemState::Refused { reason, .. } => ItemState::Refused { reason: reason.clone() },
+                wire::ItemState::Refused { reason, .. } => ItemState::Refused {
+                    reason: reason.clone(),
+                },
             },
         })
         .collect();
     ProgressRecord {
         number: app.case_number.clone(),
         one_thing: app.one_thing_name.clone(),
-        accepted_on: app.accepted_at.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8))).date().to_string(),
+        accepted_on: app
+            .accepted_at
+            .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+            .date()
+            .to_string(),
         items,
         collect: collection_text(&app.collection),
     }
@@ -300,13 +403,21 @@ fn record(app: &wire::ApplicationProgress) -> ProgressRecord {
 fn collection_text(c: &wire::Collection) -> Option<String> {
     Some(match c {
         wire::Collection::NotReady | wire::Collection::NothingToCollect => return None,
-        wire::Collection::ReadyForLocker { .. } => "已办结，正在放入本中心智能取件柜，放好后会发短信通知您".to_owned(),
-        wire::Collection::InLocker { compartment_label, .. } => {
+        wire::Collection::ReadyForLocker { .. } => {
+            "已办结，正在放入本中心智能取件柜，放好后会发短信通知您".to_owned()
+        }
+        wire::Collection::InLocker {
+            compartment_label, ..
+        } => {
             format!("已放入本中心智能取件柜 {compartment_label} 号格，请凭身份证或取件码领取")
         }
         wire::Collection::Collected { .. } => "已领取".to_owned(),
         wire::Collection::Recalled { .. } => "取件柜超期未取，已收回，请到综合窗口领取".to_owned(),
-        wire::Collection::Mailed { carrier, tracking_number, .. } => format!("已邮寄：{carrier} {tracking_number}"),
+        wire::Collection::Mailed {
+            carrier,
+            tracking_number,
+            ..
+        } => format!("已邮寄：{carrier} {tracking_number}"),
         wire::Collection::AtWindow { place } => match place {
             Some(p) => format!("请到{p}领取"),
             None => "请到综合窗口领取".to_owned(),

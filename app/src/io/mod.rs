@@ -41,12 +41,21 @@ pub struct KioskIo {
 
 impl KioskIo {
     pub fn new(tokio: Tokio, poster: Poster, services: Arc<Services>) -> Self {
-        KioskIo { tokio, poster, services }
+        KioskIo {
+            tokio,
+            poster,
+            services,
+        }
     }
 
     fn done(&self, session: SessionId) -> impl Fn(Completion) + Send + Sync + Clone + 'static {
         let poster = self.poster.clone();
-        move |completion| poster.post(Event::Done { session, completion })
+        move |completion| {
+            poster.post(Event::Done {
+                session,
+                completion,
+            })
+        }
     }
 }
 
@@ -55,20 +64,34 @@ impl Io for KioskIo {
         let s = self.services.clone();
         match effect {
             Effect::StartTimer { .. } | Effect::CancelTimer(_) => {}
-            Effect::FetchShared { session, dataset, role, id_number } => {
+            Effect::FetchShared {
+                session,
+                dataset,
+                role,
+                id_number,
+            } => {
                 let done = self.done(session);
                 self.tokio.spawn(async move {
                     let result = crate::platform::shared(&s.platform, &dataset, id_number).await;
-                    done(Completion::Shared { dataset, role, result });
+                    done(Completion::Shared {
+                        dataset,
+                        role,
+                        result,
+                    });
                 });
             }
             Effect::FetchProgress { session, query } => {
                 let done = self.done(session);
                 self.tokio.spawn(async move {
-                    done(Completion::Progress(crate::platform::progress(&s.platform, query).await));
+                    done(Completion::Progress(
+                        crate::platform::progress(&s.platform, query).await,
+                    ));
                 });
             }
-            Effect::Accept { session, application } => {
+            Effect::Accept {
+                session,
+                application,
+            } => {
                 let done = self.done(session);
                 self.tokio.spawn_blocking(move || {
                     let number = application.number.clone();
@@ -98,20 +121,24 @@ impl Io for KioskIo {
                     scanner.cancel();
                 }
             }
-            Effect::SaveEvaluation { session, evaluation } => {
+            Effect::SaveEvaluation {
+                session,
+                evaluation,
+            } => {
                 let done = self.done(session);
-                self.tokio.spawn_blocking(move || match s.store.save_evaluation(&evaluation) {
-                    Ok(()) => {
-                        s.outbox.notify_one();
-                        done(Completion::EvaluationSaved);
-                    }
-                    Err(e) => {
-                        // The resident is thanked either way; the rating is lost only in
-                        // this unlikely case and staff see the error.
-                        tracing::error!(error = %e, "could not store an evaluation");
-                        done(Completion::EvaluationSaved);
-                    }
-                });
+                self.tokio
+                    .spawn_blocking(move || match s.store.save_evaluation(&evaluation) {
+                        Ok(()) => {
+                            s.outbox.notify_one();
+                            done(Completion::EvaluationSaved);
+                        }
+                        Err(e) => {
+                            // The resident is thanked either way; the rating is lost only in
+                            // this unlikely case and staff see the error.
+                            tracing::error!(error = %e, "could not store an evaluation");
+                            done(Completion::EvaluationSaved);
+                        }
+                    });
             }
             Effect::EndSession { session } => self.end_session(session),
         }
@@ -145,7 +172,9 @@ fn sequence_of(number: &str) -> Option<(jiff::civil::Date, u32)> {
 
 /// Deletes every file in `dir` (the folder itself stays).
 pub fn clear_dir(dir: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         if entry.path().is_file() {
             let _ = std::fs::remove_file(entry.path());

@@ -1,8 +1,8 @@
 //! Printing for a session: a job belongs to the session that asked and either prints now or
 //! fails with a reason the resident is told; it is never queued to print later.
 
-use kiosk_printer::{PrintError, ResidentReason};
 use kiosk_printer::slips::Document;
+use kiosk_printer::{PrintError, ResidentReason};
 
 use super::KioskIo;
 use crate::bi;
@@ -17,7 +17,9 @@ pub fn owner(session: SessionId) -> kiosk_printer::SessionId {
 pub fn print(io: &KioskIo, session: SessionId, document: Document) {
     let done = io.done(session);
     let Some(printer) = io.services.printer.clone() else {
-        done(Completion::Printed(Err(reason(ResidentReason::PrinterOffline))));
+        done(Completion::Printed(Err(reason(
+            ResidentReason::PrinterOffline,
+        ))));
         return;
     };
     let owner = owner(session);
@@ -44,11 +46,21 @@ fn message(e: &PrintError) -> Bilingual {
 /// What the resident is told, in both languages.
 pub fn reason(r: ResidentReason) -> Bilingual {
     let en = match r {
-        ResidentReason::PaperOut => "The printer is out of paper, so nothing was printed. Please ask a member of staff; your application is not affected.",
-        ResidentReason::CoverOpen => "The printer cover is open, so nothing was printed. Please ask a member of staff.",
-        ResidentReason::PrinterFault => "The printer has a fault, so nothing was printed. Please ask a member of staff.",
-        ResidentReason::PrinterOffline => "The printer cannot be used right now, so nothing was printed. Please ask a member of staff.",
-        ResidentReason::NotPrinted => "Nothing was printed. Please try again or ask a member of staff.",
+        ResidentReason::PaperOut => {
+            "The printer is out of paper, so nothing was printed. Please ask a member of staff; your application is not affected."
+        }
+        ResidentReason::CoverOpen => {
+            "The printer cover is open, so nothing was printed. Please ask a member of staff."
+        }
+        ResidentReason::PrinterFault => {
+            "The printer has a fault, so nothing was printed. Please ask a member of staff."
+        }
+        ResidentReason::PrinterOffline => {
+            "The printer cannot be used right now, so nothing was printed. Please ask a member of staff."
+        }
+        ResidentReason::NotPrinted => {
+            "Nothing was printed. Please try again or ask a member of staff."
+        }
     };
     bi!(r.message_zh(), en)
 }

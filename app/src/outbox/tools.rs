@@ -12,14 +12,20 @@ use anyhow::Context as _;
 use super::{Worker, WorkerOptions, blocking};
 use crate::catalogue::{Catalogue, Delivery};
 use crate::domain::application::{
-    Application, FormValue, MaterialRecord, MaterialState, ValueSource, application_number, hash_query_code,
+    Application, FormValue, MaterialRecord, MaterialState, ValueSource, application_number,
+    hash_query_code,
 };
 use crate::domain::person::Person;
 use crate::platform::PlatformDeliver;
 use crate::store::Store;
 
 /// A realistic accepted birth application (fictitious people from the simulator's cards).
-pub fn sample_application(kiosk_id: &str, day: jiff::civil::Date, sequence: u32, at: jiff::Timestamp) -> Application {
+pub fn sample_application(
+    kiosk_id: &str,
+    day: jiff::civil::Date,
+    sequence: u32,
+    at: jiff::Timestamp,
+) -> Application {
     let person = |name: &str, id: &str, gender: &str| Person {
         name: name.into(),
         id_number: id.into(),
@@ -30,7 +36,10 @@ pub fn sample_application(kiosk_id: &str, day: jiff::civil::Date, sequence: u32,
         issuing_authority: Some("示例县公安局".into()),
         verified_by: "card".into(),
     };
-    let typed = |v: &str| FormValue { value: v.into(), source: ValueSource::Typed };
+    let typed = |v: &str| FormValue {
+        value: v.into(),
+        source: ValueSource::Typed,
+    };
     Application {
         id: uuid::Uuid::now_v7(),
         number: application_number(day, kiosk_id, sequence),
@@ -39,19 +48,53 @@ pub fn sample_application(kiosk_id: &str, day: jiff::civil::Date, sequence: u32,
         one_thing_id: "newborn".into(),
         situations: vec![],
         answers: [("settle-with".to_owned(), "father".to_owned())].into(),
-        items: ["birth-certificate", "vaccination-certificate", "household-registration", "medical-insurance-enrolment", "social-security-card"]
-            .map(String::from)
-            .to_vec(),
+        items: [
+            "birth-certificate",
+            "vaccination-certificate",
+            "household-registration",
+            "medical-insurance-enrolment",
+            "social-security-card",
+        ]
+        .map(String::from)
+        .to_vec(),
         applicants: vec![
-            ("father".into(), person("王测试", "360426199101010071", "male")),
-            ("mother".into(), person("李样例", "11010519491231002X", "female")),
+            (
+                "father".into(),
+                person("王测试", "360426199101010071", "male"),
+            ),
+            (
+                "mother".into(),
+                person("李样例", "11010519491231002X", "female"),
+            ),
         ],
-        form: [("child.name".to_owned(), typed("王小样")), ("contact.phone".to_owned(), typed("13800138000"))].into(),
+        form: [
+            ("child.name".to_owned(), typed("王小样")),
+            ("contact.phone".to_owned(), typed("13800138000")),
+        ]
+        .into(),
         materials: vec![
-            MaterialRecord { id: "registration-form".into(), state: MaterialState::MergedForm },
-            MaterialRecord { id: "father-id-card".into(), state: MaterialState::FromCard { person: "father".into() } },
-            MaterialRecord { id: "mother-id-card".into(), state: MaterialState::FromCard { person: "mother".into() } },
-            MaterialRecord { id: "household-register".into(), state: MaterialState::Shared { dataset: "household-register".into() } },
+            MaterialRecord {
+                id: "registration-form".into(),
+                state: MaterialState::MergedForm,
+            },
+            MaterialRecord {
+                id: "father-id-card".into(),
+                state: MaterialState::FromCard {
+                    person: "father".into(),
+                },
+            },
+            MaterialRecord {
+                id: "mother-id-card".into(),
+                state: MaterialState::FromCard {
+                    person: "mother".into(),
+                },
+            },
+            MaterialRecord {
+                id: "household-register".into(),
+                state: MaterialState::Shared {
+                    dataset: "household-register".into(),
+                },
+            },
         ],
         delivery: Delivery::Locker,
         mailing_address: None,
@@ -70,10 +113,24 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn open(data_dir: &Path, platform_url: &str, kiosk_id: &str, catalogue: Catalogue) -> anyhow::Result<Target> {
-        let store = Arc::new(Store::open(data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?);
-        let client = Arc::new(kiosk_platform::PlatformClient::new(&kiosk_platform::ClientConfig::new(platform_url.to_owned(), kiosk_id.to_owned()))?);
-        Ok(Target { store, client, catalogue: Arc::new(catalogue) })
+    pub fn open(
+        data_dir: &Path,
+        platform_url: &str,
+        kiosk_id: &str,
+        catalogue: Catalogue,
+    ) -> anyhow::Result<Target> {
+        let store = Arc::new(
+            Store::open(data_dir)
+                .with_context(|| format!("cannot open the store in {}", data_dir.display()))?,
+        );
+        let client = Arc::new(kiosk_platform::PlatformClient::new(
+            &kiosk_platform::ClientConfig::new(platform_url.to_owned(), kiosk_id.to_owned()),
+        )?);
+        Ok(Target {
+            store,
+            client,
+            catalogue: Arc::new(catalogue),
+        })
     }
 
     fn worker(&self, in_flight: usize) -> Worker<PlatformDeliver> {
@@ -83,7 +140,14 @@ impl Target {
             max_delay: Duration::from_secs(2),
             ..WorkerOptions::default()
         };
-        Worker::new(self.store.clone(), PlatformDeliver { client: self.client.clone(), catalogue: self.catalogue.clone() }, options)
+        Worker::new(
+            self.store.clone(),
+            PlatformDeliver {
+                client: self.client.clone(),
+                catalogue: self.catalogue.clone(),
+            },
+            options,
+        )
     }
 
     /// Delivers until nothing is due; gives up after `patience` without progress.
@@ -100,7 +164,9 @@ impl Target {
             if worker.drain_once().await? > 0 {
                 idle_since = Instant::now();
             } else if idle_since.elapsed() > patience {
-                anyhow::bail!("{pending} row(s) could not be delivered (is the platform reachable?)");
+                anyhow::bail!(
+                    "{pending} row(s) could not be delivered (is the platform reachable?)"
+                );
             } else {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -121,9 +187,16 @@ pub struct LoadReport {
 
 /// Accepts `count` applications one by one (each a durable transaction), then drains the
 /// outbox to the platform.
-pub async fn load_test(target: &Target, kiosk_id: &str, count: u32, in_flight: usize) -> anyhow::Result<LoadReport> {
+pub async fn load_test(
+    target: &Target,
+    kiosk_id: &str,
+    count: u32,
+    in_flight: usize,
+) -> anyhow::Result<LoadReport> {
     let now = jiff::Timestamp::now();
-    let day = now.to_zoned(crate::runtime::system::centre_time_zone()).date();
+    let day = now
+        .to_zoned(crate::runtime::system::centre_time_zone())
+        .date();
     let prefix = day.strftime("%y%m%d").to_string();
     let store = target.store.clone();
     let first = blocking(move || store.max_sequence(&prefix)).await? + 1;
@@ -141,7 +214,12 @@ pub async fn load_test(target: &Target, kiosk_id: &str, count: u32, in_flight: u
     target.drain(in_flight, Duration::from_secs(30)).await?;
     let drain = started.elapsed().as_secs_f64();
     times.sort_by(f64::total_cmp);
-    let at = |q: f64| times.get(((times.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0.0);
+    let at = |q: f64| {
+        times
+            .get(((times.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
     Ok(LoadReport {
         accepted: count,
         accept_p50_ms: at(0.5),

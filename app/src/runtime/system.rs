@@ -31,17 +31,29 @@ pub struct DailySequence {
 impl DailySequence {
     /// Starts from the highest sequence already used today.
     pub fn starting_after(date: Date, used: u32) -> Arc<DailySequence> {
-        Arc::new(DailySequence { state: Mutex::new((Some(date), used)) })
+        Arc::new(DailySequence {
+            state: Mutex::new((Some(date), used)),
+        })
     }
 
     pub fn peek(&self, today: Date) -> u32 {
-        let state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if state.0 == Some(today) { state.1 + 1 } else { 1 }
+        let state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if state.0 == Some(today) {
+            state.1 + 1
+        } else {
+            1
+        }
     }
 
     /// Marks `sequence` of `day` as used.
     pub fn used(&self, day: Date, sequence: u32) {
-        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if state.0 != Some(day) || state.1 < sequence {
             *state = (Some(day), sequence);
         }

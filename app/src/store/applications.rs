@@ -110,7 +110,11 @@ impl Store {
     pub fn application_id_by_number(&self, number: &str) -> Result<Option<uuid::Uuid>, StoreError> {
         let id: Option<String> = self
             .conn()
-            .query_row("SELECT id FROM applications WHERE number = ?1", [number], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM applications WHERE number = ?1",
+                [number],
+                |r| r.get(0),
+            )
             .optional()?;
         Ok(id.and_then(|s| s.parse().ok()))
     }
