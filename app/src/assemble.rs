@@ -14,7 +14,7 @@ use crate::devices::{self, Devices};
 use crate::io::Services;
 use crate::outbox::{SyncState, Worker, WorkerOptions};
 use crate::platform::PlatformDeliver;
-use crate::runtime::system::{DailySequence, SystemClock, centre_time_zone};
+use crate::runtime::system::{DailySequence, centre_time_zone};
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -113,7 +113,7 @@ pub fn assemble(options: &Options) -> anyhow::Result<Kiosk> {
                 options.platform_sim.clone(),
             ))
             .context("cannot start the embedded platform simulator")?;
-        let url = sim.url().to_owned();
+        let url = sim.url().clone();
         (Some(sim), url)
     } else {
         (None, config.platform.endpoint.clone())
@@ -151,7 +151,7 @@ pub fn assemble(options: &Options) -> anyhow::Result<Kiosk> {
         devices::start(config, &options.resources, &scans_dir, &sim_out)?
     };
 
-    let today = SystemClock.now_date();
+    let today = jiff::Timestamp::now().to_zoned(centre_time_zone()).date();
     let used = store.max_sequence(&today.strftime("%y%m%d").to_string())?;
     let services = Arc::new(Services {
         store: store.clone(),
@@ -243,10 +243,4 @@ fn spawn_purge(tokio: &tokio::runtime::Runtime, store: Arc<Store>) {
             }
         }
     });
-}
-
-impl SystemClock {
-    fn now_date(&self) -> jiff::civil::Date {
-        jiff::Timestamp::now().to_zoned(centre_time_zone()).date()
-    }
 }

@@ -141,9 +141,8 @@ pub fn audit(command: &AuditCommand) -> anyhow::Result<ExitCode> {
             }
         },
         AuditCommand::Export { store, last } => {
-            for (seq, at_ms, kind, actor, subject, details) in store.open()?.audit_tail(*last)?.into_iter().rev() {
-                let line = serde_json::json!({ "seq": seq, "at_ms": at_ms, "kind": kind, "actor": actor, "subject": subject, "details": details });
-                println!("{line}");
+            for entry in store.open()?.audit_tail(*last)?.into_iter().rev() {
+                println!("{}", serde_json::to_string(&entry)?);
             }
             Ok(ExitCode::SUCCESS)
         }

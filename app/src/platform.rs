@@ -47,7 +47,7 @@ pub fn submission(
             let item = one.and_then(|o| o.item(id));
             SubmittedItem {
                 item_id: id.clone(),
-                name: item.map(|i| i.name.clone()).unwrap_or_else(|| id.clone()),
+                name: item.map_or_else(|| id.clone(), |i| i.name.clone()),
                 department: item
                     .map(|i| catalogue.department_name(&i.department).to_owned())
                     .unwrap_or_default(),
@@ -162,7 +162,7 @@ pub fn submission(
             };
             wire::Material {
                 material_id: m.id.clone(),
-                name: def.map(|d| d.name.clone()).unwrap_or_else(|| m.id.clone()),
+                name: def.map_or_else(|| m.id.clone(), |d| d.name.clone()),
                 primary: def.is_none_or(|d| d.importance == Importance::Primary),
                 state,
             }
@@ -192,9 +192,7 @@ pub fn submission(
         application_number: app.number.clone(),
         kiosk_id: app.kiosk_id.clone(),
         one_thing_id: app.one_thing_id.clone(),
-        one_thing_name: one
-            .map(|o| o.name.clone())
-            .unwrap_or_else(|| app.one_thing_id.clone()),
+        one_thing_name: one.map_or_else(|| app.one_thing_id.clone(), |o| o.name.clone()),
         catalogue_version: Some(catalogue.version.clone()),
         items,
         applicants,
@@ -240,7 +238,9 @@ impl Deliver for PlatformDeliver {
                     let app: Application = match serde_json::from_slice(&row.payload) {
                         Ok(a) => a,
                         Err(e) => {
-                            return Outcome::Rejected(format!("stored application unreadable: {e}"));
+                            return Outcome::Rejected(format!(
+                                "stored application unreadable: {e}"
+                            ));
                         }
                     };
                     let sizes = |sha: &str| store.page(sha).map_or(0, |b| b.len() as u64);

@@ -315,7 +315,7 @@ fn check_fields(
         refs.check(c, &f.loc, "for_items", &f.for_items);
         match (f.kind, f.options.is_empty()) {
             (FieldType::Choice, true) => {
-                c.at(&sub(&f.loc, "options"), "a choice field needs options")
+                c.at(&sub(&f.loc, "options"), "a choice field needs options");
             }
             (kind, false) if kind != FieldType::Choice => {
                 c.at(&sub(&f.loc, "options"), "only choice fields have options");

@@ -54,13 +54,14 @@ impl Evaluate {
                     self.reasons.clear();
                 }
             }
-            EvaluateAction::ToggleReason(reason) if self.level.is_some_and(is_low) => {
-                if LOW_RATING_REASONS.iter().any(|(id, _, _)| *id == reason) {
-                    if let Some(pos) = self.reasons.iter().position(|r| *r == reason) {
-                        self.reasons.remove(pos);
-                    } else {
-                        self.reasons.push(reason);
-                    }
+            EvaluateAction::ToggleReason(reason)
+                if self.level.is_some_and(is_low)
+                    && LOW_RATING_REASONS.iter().any(|(id, _, _)| *id == reason) =>
+            {
+                if let Some(pos) = self.reasons.iter().position(|r| *r == reason) {
+                    self.reasons.remove(pos);
+                } else {
+                    self.reasons.push(reason);
                 }
             }
             EvaluateAction::Submit if self.stage == EvaluateStage::Choose => {

@@ -60,10 +60,10 @@ impl Progress {
             ProgressAction::ByCard => self.stage = ProgressStage::WaitCard,
             ProgressAction::ByNumber => self.stage = ProgressStage::EnterNumber,
             ProgressAction::SetNumber(n) => {
-                self.number = n.chars().filter(char::is_ascii_digit).take(20).collect()
+                self.number = n.chars().filter(char::is_ascii_digit).take(20).collect();
             }
             ProgressAction::SetCode(c) => {
-                self.code = c.chars().filter(char::is_ascii_digit).take(6).collect()
+                self.code = c.chars().filter(char::is_ascii_digit).take(6).collect();
             }
             ProgressAction::Search if self.stage == ProgressStage::EnterNumber => {
                 if self.number.len() < 12 || self.code.len() != 6 {

@@ -54,7 +54,7 @@ impl KioskIo {
             poster.post(Event::Done {
                 session,
                 completion,
-            })
+            });
         }
     }
 }

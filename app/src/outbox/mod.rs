@@ -170,7 +170,7 @@ impl<D: Deliver> Worker<D> {
                     Outcome::Delivered => store.mark_delivered(id, now)?,
                     Outcome::Retry(why) => {
                         let delay = retry_delay(attempts, &options);
-                        tracing::warn!(row = id, attempts = attempts + 1, retry_in_ms = delay.as_millis() as u64, reason = %why, "outbox: delivery failed");
+                        tracing::warn!(row = id, attempts = attempts + 1, retry_in_ms = millis(delay), reason = %why, "outbox: delivery failed");
                         store.mark_failed(id, &why, now + millis(delay))?;
                     }
                     Outcome::Rejected(why) => {
@@ -191,8 +191,7 @@ impl<D: Deliver> Worker<D> {
         let store = self.store.clone();
         let pending = blocking(move || store.outbox_stats())
             .await
-            .map(|s| s.pending)
-            .unwrap_or(0);
+            .map_or(0, |s| s.pending);
         self.state.send_modify(|s| {
             s.pending = pending;
             if let Some(r) = reachable {

@@ -36,7 +36,7 @@ fn fast() -> WorkerOptions {
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(40),
         idle_poll: Duration::from_millis(20),
-        rejected_delay: Duration::from_secs(3600),
+        rejected_delay: Duration::from_hours(1),
     }
 }
 
@@ -192,11 +192,11 @@ async fn a_thousand_queued_applications_drain() {
 fn retry_delays_double_up_to_the_cap() {
     let o = WorkerOptions {
         base_delay: Duration::from_secs(2),
-        max_delay: Duration::from_secs(60),
+        max_delay: Duration::from_mins(1),
         ..WorkerOptions::default()
     };
     let d = |a| retry_delay(a, &o);
     assert!(d(0) >= Duration::from_secs(2) && d(0) <= Duration::from_millis(2400));
     assert!(d(3) >= Duration::from_secs(16) && d(3) <= Duration::from_millis(19_200));
-    assert!(d(30) >= Duration::from_secs(60) && d(30) <= Duration::from_secs(72));
+    assert!(d(30) >= Duration::from_mins(1) && d(30) <= Duration::from_secs(72));
 }

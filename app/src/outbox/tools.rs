@@ -214,16 +214,15 @@ pub async fn load_test(
     target.drain(in_flight, Duration::from_secs(30)).await?;
     let drain = started.elapsed().as_secs_f64();
     times.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        times
-            .get(((times.len() as f64 - 1.0) * q).round() as usize)
-            .copied()
-            .unwrap_or(0.0)
+    // The value at `permille` of the sorted latencies (nearest rank).
+    let at = |permille: usize| {
+        let index = (times.len().saturating_sub(1) * permille + 500) / 1000;
+        times.get(index).copied().unwrap_or(0.0)
     };
     Ok(LoadReport {
         accepted: count,
-        accept_p50_ms: at(0.5),
-        accept_p99_ms: at(0.99),
+        accept_p50_ms: at(500),
+        accept_p99_ms: at(990),
         accept_max_ms: times.last().copied().unwrap_or(0.0),
         drain_seconds: drain,
         delivered_per_second: f64::from(count) / drain.max(1e-9),

@@ -32,6 +32,17 @@ impl AuditEvent {
     }
 }
 
+/// A stored entry, as shown to staff and exported.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub kind: String,
+    pub actor: String,
+    pub subject: String,
+    pub details: String,
+}
+
 /// Where the chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("audit log broken at entry {seq}: {reason}")]
@@ -42,26 +53,29 @@ pub struct AuditBreak {
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn entry_hash(
-    prev: &str,
+/// One entry's fields, as hashed.
+struct Fields<'a> {
+    prev: &'a str,
     seq: i64,
-    event_id: &str,
+    event_id: &'a str,
     at_ms: i64,
-    kind: &str,
-    actor: &str,
-    subject: &str,
-    details: &str,
-) -> String {
+    kind: &'a str,
+    actor: &'a str,
+    subject: &'a str,
+    details: &'a str,
+}
+
+fn entry_hash(f: &Fields<'_>) -> String {
     let mut h = Sha256::new();
     for part in [
-        prev,
-        &seq.to_string(),
-        event_id,
-        &at_ms.to_string(),
-        kind,
-        actor,
-        subject,
-        details,
+        f.prev,
+        &f.seq.to_string(),
+        f.event_id,
+        &f.at_ms.to_string(),
+        f.kind,
+        f.actor,
+        f.subject,
+        f.details,
     ] {
         h.update(part.as_bytes());
         h.update([0x1f]);
@@ -82,16 +96,16 @@ pub(super) fn append(conn: &Connection, event: &AuditEvent, at_ms: i64) -> Resul
     let event_id = event.event_id.to_string();
     let details = crate::privacy::redact(&event.details.to_string());
     let actor = crate::privacy::redact(&event.actor);
-    let hash = entry_hash(
-        &prev,
+    let hash = entry_hash(&Fields {
+        prev: &prev,
         seq,
-        &event_id,
+        event_id: &event_id,
         at_ms,
-        &event.kind,
-        &actor,
-        &event.subject,
-        &details,
-    );
+        kind: &event.kind,
+        actor: &actor,
+        subject: &event.subject,
+        details: &details,
+    });
     conn.execute(
         "INSERT INTO audit_log (seq, event_id, at_ms, kind, actor, subject, details, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -135,10 +149,17 @@ impl Store {
                     reason: "does not follow the entry before it".into(),
                 }));
             }
-            if entry_hash(
-                &prev, seq, &event_id, at_ms, &kind, &actor, &subject, &details,
-            ) != hash
-            {
+            let fields = Fields {
+                prev: &prev,
+                seq,
+                event_id: &event_id,
+                at_ms,
+                kind: &kind,
+                actor: &actor,
+                subject: &subject,
+                details: &details,
+            };
+            if entry_hash(&fields) != hash {
                 return Ok(Err(AuditBreak {
                     seq,
                     reason: "its content was changed".into(),
@@ -152,21 +173,18 @@ impl Store {
     }
 
     /// The newest `limit` entries, newest first (for staff and log export).
-    pub fn audit_tail(
-        &self,
-        limit: usize,
-    ) -> Result<Vec<(i64, i64, String, String, String, String)>, StoreError> {
+    pub fn audit_tail(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT seq, at_ms, kind, actor, subject, details FROM audit_log ORDER BY seq DESC LIMIT ?1")?;
         let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
+            Ok(AuditEntry {
+                seq: r.get(0)?,
+                at_ms: r.get(1)?,
+                kind: r.get(2)?,
+                actor: r.get(3)?,
+                subject: r.get(4)?,
+                details: r.get(5)?,
+            })
         })?;
         rows.collect::<Result<_, _>>().map_err(StoreError::from)
     }

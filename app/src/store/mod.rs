@@ -15,7 +15,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
-pub use audit::{AuditBreak, AuditEvent};
+pub use audit::{AuditBreak, AuditEntry, AuditEvent};
 pub use outbox::{OutboxKind, OutboxRow, OutboxStats, PagePayload};
 pub use purge::PurgeReport;
 pub use sealer::Sealer;

@@ -1,7 +1,7 @@
 //! Field-level encryption of personal data at rest: XChaCha20-Poly1305 with a 256-bit key
 //! in a file only the kiosk user can read (mode 0600, in the data directory).
 //!
-//! Why not SQLCipher: it would encrypt the whole database, but needs a crypto library linked
+//! Why not `SQLCipher`: it would encrypt the whole database, but needs a crypto library linked
 //! into SQLite and makes every operational query (outbox depth, audit checks, purge) depend
 //! on the key. Sealing only the personal fields keeps status, times and counts readable for
 //! maintenance, and a retention purge is just dropping the sealed blob.

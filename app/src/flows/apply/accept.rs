@@ -212,7 +212,10 @@ impl Apply {
             one_thing: one.name.clone(),
             application_no: None,
             applicant_name: PersonName(main.map(|p| p.name.clone()).unwrap_or_default()),
-            masked_id_number: MaskedNumber(main.map(|p| p.masked_id()).unwrap_or_default()),
+            masked_id_number: MaskedNumber(
+                main.map(crate::domain::person::Person::masked_id)
+                    .unwrap_or_default(),
+            ),
             missing,
             deadline: "材料备齐后即可办理".to_owned(),
             where_to_supply: format!("{}（{}）", ctx.centre.address, ctx.centre.opening_hours),
@@ -318,7 +321,10 @@ fn acceptance_notice(
         one_thing: one.name.clone(),
         items,
         applicant_name: PersonName(main.map(|p| p.name.clone()).unwrap_or_default()),
-        masked_id_number: MaskedNumber(main.map(|p| p.masked_id()).unwrap_or_default()),
+        masked_id_number: MaskedNumber(
+            main.map(crate::domain::person::Person::masked_id)
+                .unwrap_or_default(),
+        ),
         materials_received: received,
         materials_committed: committed,
         accepted_by: accepted_by(ctx),

@@ -223,17 +223,18 @@ impl Apply {
         if entry.locked {
             return;
         }
-        entry.value = value.to_owned();
+        value.clone_into(&mut entry.value);
         entry.source = Some(ValueSource::Typed);
         entry.error = if value.trim().is_empty() && !def.required {
             None
         } else {
             validate::field(def.kind, value, &def.options, ctx.now.date()).err()
         };
-        if entry.error.is_none() && !value.trim().is_empty() {
-            if let Ok(clean) = validate::field(def.kind, value, &def.options, ctx.now.date()) {
-                entry.value = clean;
-            }
+        if entry.error.is_none()
+            && !value.trim().is_empty()
+            && let Ok(clean) = validate::field(def.kind, value, &def.options, ctx.now.date())
+        {
+            entry.value = clean;
         }
     }
 

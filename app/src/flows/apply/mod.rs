@@ -258,16 +258,18 @@ impl Apply {
     pub fn on_action(&mut self, action: ApplyAction, ctx: &Ctx<'_>, session: SessionId) -> Out {
         self.message = None;
         match action {
-            ApplyAction::ChooseLifeStage(stage) if self.stage == Stage::LifeStage => {
-                if ctx.catalogue.life_stages.contains_key(&stage) {
-                    self.stage = Stage::OneThing { life_stage: stage };
-                }
+            ApplyAction::ChooseLifeStage(stage)
+                if self.stage == Stage::LifeStage
+                    && ctx.catalogue.life_stages.contains_key(&stage) =>
+            {
+                self.stage = Stage::OneThing { life_stage: stage };
             }
-            ApplyAction::ChooseOneThing(id) if matches!(self.stage, Stage::OneThing { .. }) => {
-                if ctx.catalogue.one_thing(&id).is_some() {
-                    self.one_thing = Some(id);
-                    self.stage = Stage::Notice;
-                }
+            ApplyAction::ChooseOneThing(id)
+                if matches!(self.stage, Stage::OneThing { .. })
+                    && ctx.catalogue.one_thing(&id).is_some() =>
+            {
+                self.one_thing = Some(id);
+                self.stage = Stage::Notice;
             }
             ApplyAction::Continue => return self.continue_from(ctx, session),
             ApplyAction::Back => return self.back(ctx, session),
@@ -286,12 +288,13 @@ impl Apply {
             ApplyAction::SetField { field, value } if self.stage == Stage::Form => {
                 self.set_field(&field, &value, ctx);
             }
-            ApplyAction::Scan(material) if self.stage == Stage::Materials => {
-                if self.materials.iter().any(|m| m.id == material) {
-                    self.scan_percent = 0;
-                    self.stage = Stage::Scanning(material.clone());
-                    return Out::effect(Effect::Scan { session, material });
-                }
+            ApplyAction::Scan(material)
+                if self.stage == Stage::Materials
+                    && self.materials.iter().any(|m| m.id == material) =>
+            {
+                self.scan_percent = 0;
+                self.stage = Stage::Scanning(material.clone());
+                return Out::effect(Effect::Scan { session, material });
             }
             ApplyAction::StopScan => {
                 if matches!(self.stage, Stage::Scanning(_)) {
@@ -310,16 +313,16 @@ impl Apply {
                     m.status = MaterialStatus::Signed;
                 }
             }
-            ApplyAction::ChooseDelivery(delivery) if self.stage == Stage::Review => {
-                if self
-                    .one_thing(ctx)
-                    .is_some_and(|o| o.body.delivery.contains(&delivery))
-                {
-                    self.delivery = Some(delivery);
-                }
+            ApplyAction::ChooseDelivery(delivery)
+                if self.stage == Stage::Review
+                    && self
+                        .one_thing(ctx)
+                        .is_some_and(|o| o.body.delivery.contains(&delivery)) =>
+            {
+                self.delivery = Some(delivery);
             }
             ApplyAction::SetMailingAddress(address) if self.stage == Stage::Review => {
-                self.mailing_address = address.trim().to_owned();
+                address.trim().clone_into(&mut self.mailing_address);
             }
             ApplyAction::Accept if self.stage == Stage::Review => return self.accept(ctx, session),
             ApplyAction::PrintMissingNotice if self.stage == Stage::Missing => {
