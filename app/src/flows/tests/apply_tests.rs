@@ -11,9 +11,8 @@ use crate::flows::evaluate::{EvaluateAction, EvaluateStage};
 use crate::flows::event::{Completion, Event, JourneyKind, LookupFailure, ScannedPage, UserAction};
 use crate::flows::session::Journey;
 
-/// Valid cards for both parents (the rare-name card expired in 2026-03 and is used for the
-/// expired-card test).
-const MOTHER_VALID: &str = "resident_long_term.json";
+/// The mother of the platform simulator's sample newborn (a name outside GB2312).
+const MOTHER_VALID: &str = "resident_rare_name.json";
 
 fn act(h: &mut Harness, a: ApplyAction) -> Vec<Effect> {
     h.user(UserAction::Apply(a))
