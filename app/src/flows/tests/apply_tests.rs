@@ -499,7 +499,7 @@ fn cards_are_checked_before_they_are_used() {
     act(&mut h, ApplyAction::ChooseLifeStage("birth".into()));
     act(&mut h, ApplyAction::ChooseOneThing("newborn".into()));
     act(&mut h, ApplyAction::Continue);
-    h.send(Event::CardPresented(card("resident_rare_name.json")));
+    h.send(Event::CardPresented(card("resident_expired.json")));
     assert!(
         apply(&h).applicants.is_empty(),
         "an expired card is refused"
