@@ -25,6 +25,7 @@ cache=${CACHE:-/var/cache/kiosk-install-test}
 suite=bookworm
 profile=dev
 deb=""
+out=""
 keep=0
 with_cage=0
 root=""
@@ -65,13 +66,13 @@ check() { # check DESCRIPTION COMMAND...: runs the command, records a failure
 # ---------------------------------------------------------------------------------------------
 if [ -z "$deb" ]; then
     command -v cargo-deb >/dev/null || { echo "install-test: cargo-deb is missing: cargo install cargo-deb --locked" >&2; exit 2; }
-    out=$(mktemp -d)
+    out=$(mktemp -d /tmp/kiosk-deb.XXXXXX)
     if [ "$profile" = release ]; then
         step "building the package: cargo deb -p kiosk-app (release)"
         (cd "$repo" && cargo deb -p kiosk-app --output "$out")
     else
         step "building the package from the debug binary: cargo deb -p kiosk-app --profile dev --no-build"
-        (cd "$repo" && cargo build -p kiosk-app --bin kiosk && cargo deb -p kiosk-app --profile dev --no-build --fast --output "$out")
+        (cd "$repo" && cargo build -p kiosk-app --bin kiosk && cargo deb -p kiosk-app --profile dev --no-build --no-dbgsym --strip --no-compress-debug-symbols --fast --output "$out")
     fi
     deb=$(ls "$out"/kiosk-app_*.deb)
 fi
@@ -79,11 +80,11 @@ echo "package: $deb ($(du -h "$deb" | cut -f1))"
 
 # ---------------------------------------------------------------------------------------------
 if [ -z "$root" ]; then root=$(mktemp -d /tmp/kiosk-root.XXXXXX); fi
-chmod 755 "$root"   # the kiosk user must reach / inside it
+mkdir -p "$root"; chmod 755 "$root"   # the kiosk user must reach / inside it
 mounted=()
 cleanup() {
     for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
-    if [ "$keep" -eq 0 ]; then rm -rf "$root"; else echo "root kept in $root"; fi
+    if [ "$keep" -eq 0 ]; then rm -rf "$root" "${out:-}"; else echo "root kept in $root, package in ${out:-$(dirname "$deb")}"; fi
 }
 trap cleanup EXIT
 
@@ -183,6 +184,16 @@ check "kiosk audit verify opens the store in /var/lib/kiosk (as kiosk)" \
     chroot --userspec=kiosk:kiosk "$root" env -i HOME=/var/lib/kiosk /usr/bin/kiosk audit verify --config /etc/kiosk/kiosk.toml
 check "kiosk outbox status (as kiosk)" \
     chroot --userspec=kiosk:kiosk "$root" env -i HOME=/var/lib/kiosk /usr/bin/kiosk outbox status --config /etc/kiosk/kiosk.toml
+# `kiosk run` as the unit starts it, minus the display (there is none here): it must get as far
+# as a fully assembled kiosk (store, platform client with its TLS roots, simulated devices with
+# the resources in /usr/share/kiosk, SANE's test backend) before the UI fails to find a screen.
+assembles() {
+    chroot --userspec=kiosk:kiosk "$root" env -i HOME=/var/lib/kiosk XDG_RUNTIME_DIR=/tmp \
+        SLINT_BACKEND=linuxkms-software timeout 60 /usr/bin/kiosk run --config /etc/kiosk/kiosk.toml >"$root/tmp/run.log" 2>&1 || true
+    tail -n 5 "$root/tmp/run.log"
+    grep -q 'kiosk assembled' "$root/tmp/run.log"
+}
+check "kiosk run assembles the kiosk as user kiosk (no display here)" assembles
 
 step "removal: apt-get purge kiosk-app"
 in_root apt-get purge -y -qq kiosk-app >"$root/tmp/purge.log" 2>&1 || { tail -n 20 "$root/tmp/purge.log"; failures=$((failures + 1)); }
