@@ -2,6 +2,7 @@
 //! devices, on the tokio runtime, and posts each answer back to the UI thread as an event for
 //! the session that asked. Nothing here decides anything; the flows do.
 
+pub mod cards;
 mod print;
 mod scan;
 
@@ -140,6 +141,7 @@ impl Io for KioskIo {
                         }
                     });
             }
+            Effect::Card(effect) => cards::run(self, effect),
             Effect::EndSession { session } => self.end_session(session),
         }
     }
