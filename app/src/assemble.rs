@@ -163,7 +163,13 @@ pub fn assemble(options: &Options) -> anyhow::Result<Kiosk> {
         outbox,
         retention_days: config.storage.retention_days,
         sequence: DailySequence::starting_after(today, used),
+        cards: devices.cards.clone(),
     });
+    // A card attempt a crash interrupted is finished before anyone can start another.
+    let recovery = tokio.block_on(crate::io::cards::recover(&devices.cards, &store));
+    if recovery.attempt.is_some() || recovery.action != "nothing" {
+        tracing::warn!(?recovery, "card unit recovered after an interruption");
+    }
     spawn_purge(&tokio, store.clone());
     let heartbeat = spawn_heartbeat(
         &tokio,

@@ -32,6 +32,8 @@ pub struct Services {
     pub retention_days: u32,
     /// The daily application sequence (see `Fresh::sequence`).
     pub sequence: Arc<crate::runtime::system::DailySequence>,
+    /// The social security card unit (dispenser, encoder, card printer).
+    pub cards: cards::CardUnit,
 }
 
 pub struct KioskIo {
