@@ -10,6 +10,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -575,7 +576,8 @@ pub fn run_sim_dispenser(args: &SimDispenserArgs) -> anyhow::Result<ExitCode> {
                 if control.card_place() == kiosk_dispenser::sim::SimCardPlace::Gate {
                     let since = *at_gate_since.get_or_insert_with(Instant::now);
                     if since.elapsed() >= Duration::from_millis(ms) && control.take_card() {
-                        eprintln!("resident took the card");
+                        // Nobody may be reading any more: never fail on it.
+                        let _ = writeln!(std::io::stderr(), "resident took the card");
                         at_gate_since = None;
                     }
                 } else {

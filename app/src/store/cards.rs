@@ -396,17 +396,18 @@ impl Store {
                 },
             ),
         };
-        tx.execute(
-            "UPDATE card_attempts SET state = ?2, position = ?3, reason = ?4, updated_ms = ?5, finished_ms = ?5
-             WHERE id = ?1",
-            params![key, state.as_str(), position.as_str(), reason, at_ms],
-        )?;
         let step = CardStep::parse(&step).unwrap_or(CardStep::Recover);
         let status = if reason.is_some() {
             StepStatus::Failed
         } else {
             StepStatus::Done
         };
+        tx.execute(
+            "UPDATE card_attempts SET state = ?2, position = ?3, reason = ?4, updated_ms = ?5, finished_ms = ?5,
+                 step_status = ?6
+             WHERE id = ?1",
+            params![key, state.as_str(), position.as_str(), reason, at_ms, status.as_str()],
+        )?;
         insert_step(&tx, &key, step, status, position, reason.as_deref(), at_ms)?;
         let payload = CardResultPayload {
             request_id,
