@@ -484,6 +484,18 @@ impl Headless {
     ) -> IssueReport {
         self.post(Event::User(UserAction::Start(JourneyKind::CardIssue)));
         self.post(Event::CardPresented(Box::new(identity)));
+        self.drive(application, within)
+    }
+
+    /// After a failure: "Try again" (a new card), then as [`Headless::issue`].
+    pub fn retry(&mut self, within: Duration) -> IssueReport {
+        self.post(Event::User(UserAction::Card(CardAction::Retry)));
+        self.drive(None, within)
+    }
+
+    /// Makes the resident's choices until the journey ends.
+    pub fn drive(&mut self, application: Option<uuid::Uuid>, within: Duration) -> IssueReport {
+        self.log.borrow_mut().clear();
         let mut outcome = "timed-out";
         let finished = self.run_until(within, |h| {
             let act = match &h.core.session.journey {

@@ -924,6 +924,23 @@ async fn capture(s: &Arc<Services>, attempt: uuid::Uuid, reason: &str) -> Captur
     let Some(d) = s.cards.dispenser.clone() else {
         return CaptureEnd::Stuck(device_fault());
     };
+    // A card gone from the gate before the capture was taken by the resident at the last
+    // moment: it is issued, not captured (a capture of nothing would "succeed").
+    if believed == CardPlace::Gate
+        && let Ok(status) = d.status().await
+        && status.card == CardPosition::None
+    {
+        let store = s.store.clone();
+        let end = match blocking(move || store.finish_card_issued(attempt, now_ms())).await {
+            Ok(true) => {
+                s.outbox.notify_one();
+                CaptureEnd::Taken
+            }
+            _ => issued_meanwhile(s, attempt).await,
+        };
+        point("card.capture.after-done");
+        return end;
+    }
     let moved = d.capture().await;
     point("card.capture.after-device");
     let end = match moved {

@@ -782,6 +782,28 @@ mod tests {
     }
 
     #[test]
+    fn a_parent_finds_the_applications_with_a_card_item_until_the_card_is_issued() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let scans = tempfile::tempdir().unwrap();
+        let mut with_card = crate::store::tests_support::application(1, Vec::new());
+        with_card.items.push(CARD_ITEM.into());
+        let without = crate::store::tests_support::application(2, Vec::new());
+        store.accept(&with_card, scans.path(), 180).unwrap();
+        store.accept(&without, scans.path(), 180).unwrap();
+        let found = store.card_candidates("360426199101010071").unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].application_id, with_card.id);
+        assert_eq!(found[0].application_number, with_card.number);
+        assert!(store.card_candidates("45010220000229008X").unwrap().is_empty());
+        let mut a = attempt(7);
+        a.application_id = Some(with_card.id);
+        store.begin_card_attempt(&a, 10).unwrap();
+        store.finish_card_issued(a.id, 11).unwrap();
+        assert!(store.card_candidates("360426199101010071").unwrap().is_empty());
+    }
+
+    #[test]
     fn alerts_are_listed_until_cleared() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
