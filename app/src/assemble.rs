@@ -213,6 +213,9 @@ fn spawn_heartbeat(
     if let Some(d) = &devices.locker {
         statuses.push(("locker", d.device_status()));
     }
+    if let Some(d) = &devices.cards.dispenser {
+        statuses.push(("dispenser", d.device_status()));
+    }
     let sources = crate::heartbeat::Sources {
         kiosk_id: loaded.config.kiosk_id.clone(),
         config_hash: crate::heartbeat::config_hash(config_path),

@@ -292,12 +292,7 @@ impl CardKiosk {
                 Ok(0) | Err(_) => break,
                 Ok(n) => total += n,
             }
-            let pending = self
-                .services
-                .store
-                .outbox_stats()
-                .map(|s| s.pending)
-                .unwrap_or(0);
+            let pending = self.services.store.outbox_stats().map_or(0, |s| s.pending);
             if pending == 0 {
                 break;
             }

@@ -10,6 +10,8 @@
 //! reject bin exactly the captured ones, that the platform received exactly one result per
 //! attempt, and that the resident can then try again with a new card.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,7 +21,7 @@ use kiosk_app::store::{AttemptState, CardPlace, Store};
 use kiosk_platform::sim::admin::SimAdminClient;
 
 const KIOSK: &str = env!("CARGO_BIN_EXE_kiosk");
-/// 韦龘𠮷 (resources/sim/idcard/resident_rare_name.json): eligible for her own card.
+/// 韦龘𠮷 (`resources/sim/idcard/resident_rare_name.json`): eligible for her own card.
 const HOLDER: &str = "45010220000229008X";
 
 fn repo() -> PathBuf {
@@ -127,32 +129,8 @@ impl Rig {
         c
     }
 
-    /// Runs `command` until it pauses at `point`, then kills it with SIGKILL.
-    fn kill_at(&self, mut command: Command, point: &str) {
-        let mut child = command
-            .env("KIOSK_PAUSE_AT", point)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kiosk");
-        wait_for_line(&mut child, &format!("paused at {point}"));
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
-    }
-
-    fn run_json(&self, mut command: Command) -> serde_json::Value {
-        let out = command.output().expect("kiosk");
-        let text = String::from_utf8_lossy(&out.stdout);
-        serde_json::from_str(text.trim()).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}): {text} / {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
-    }
-
     fn recover(&self) -> serde_json::Value {
-        self.run_json(self.card("recover"))
+        run_json(self.card("recover"))
     }
 
     /// The dispenser's status as the technician command reads it.
@@ -161,7 +139,7 @@ impl Rig {
         c.args(["device", "dispenser", "--port"])
             .arg(self.tty())
             .arg("status");
-        self.run_json(c)
+        run_json(c)
     }
 
     fn store(&self) -> Store {
@@ -177,6 +155,30 @@ impl Rig {
         assert_eq!(stats.card_results.conflicts, 0);
         stats.card_results.distinct
     }
+}
+
+/// Runs `command` until it pauses at `point`, then kills it with SIGKILL.
+fn kill_at(mut command: Command, point: &str) {
+    let mut child = command
+        .env("KIOSK_PAUSE_AT", point)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kiosk");
+    wait_for_line(&mut child, &format!("paused at {point}"));
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+}
+
+fn run_json(mut command: Command) -> serde_json::Value {
+    let out = command.output().expect("kiosk");
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {text} / {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -257,7 +259,7 @@ fn leak(s: String) -> &'static str {
 
 fn check_case(c: Case) {
     let rig = Rig::start(c.resident);
-    rig.kill_at(rig.issue(c.take_timeout), c.point);
+    kill_at(rig.issue(c.take_timeout), c.point);
     if c.resident {
         // The card at the gate is taken while nobody records it.
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -326,7 +328,7 @@ fn check_case(c: Case) {
     // The resident tries again: a new card, a new record.
     // Without a resident the new card is not taken either (captured after a second).
     let timeout = if c.resident { None } else { Some(1) };
-    let retry = rig.run_json(rig.issue(timeout));
+    let retry = run_json(rig.issue(timeout));
     let expected = if c.resident { "issued" } else { "failed" };
     assert_eq!(retry["outcome"], expected, "{}: retry {retry}", c.point);
     let store = rig.store();
@@ -376,8 +378,8 @@ fn a_crash_at_any_step_loses_no_card_and_the_resident_can_retry() {
 #[test]
 fn a_crash_during_recovery_is_recovered_by_the_next_start() {
     let rig = Rig::start(false);
-    rig.kill_at(rig.issue(None), "card.print.after-store");
-    rig.kill_at(rig.card("recover"), "card.recover.before-capture");
+    kill_at(rig.issue(None), "card.print.after-store");
+    kill_at(rig.card("recover"), "card.recover.before-capture");
     let recovery = rig.recover();
     assert_eq!(recovery["recovery"]["action"], "captured", "{recovery}");
     let store = rig.store();
@@ -396,7 +398,7 @@ fn a_crash_during_recovery_is_recovered_by_the_next_start() {
 #[test]
 fn an_uninterrupted_run_issues_the_card_and_reports_it() {
     let rig = Rig::start(true);
-    let report = rig.run_json(rig.issue(None));
+    let report = run_json(rig.issue(None));
     assert_eq!(report["outcome"], "issued", "{report}");
     assert_eq!(report["attempt"]["position"], "taken");
     assert_eq!(report["attempt"]["holder_masked"], "4501**********008X");
@@ -411,6 +413,6 @@ fn an_uninterrupted_run_issues_the_card_and_reports_it() {
         .collect();
     assert_eq!(faces.len(), 1);
     // The platform now knows the card: a second request is refused as already issued.
-    let again = rig.run_json(rig.issue(None));
+    let again = run_json(rig.issue(None));
     assert_eq!(again["outcome"], "not-now", "{again}");
 }

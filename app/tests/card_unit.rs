@@ -3,6 +3,13 @@
 //! simulator on loopback, a store on disk, the runtime core stepping the session. Each
 //! failure the effects handle is made to happen here.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::many_single_char_names
+)]
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +25,7 @@ use kiosk_dispenser::sim::{Fault, SimCardPlace};
 use kiosk_dispenser::{ErrorCode, SimControl};
 
 const HOLDER: &str = "45010220000229008X";
-const WITHIN: Duration = Duration::from_secs(60);
+const WITHIN: Duration = Duration::from_mins(1);
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -28,7 +35,7 @@ fn kiosk() -> (tempfile::TempDir, CardKiosk) {
     let dir = tempfile::tempdir().unwrap();
     let mut loaded = kiosk_app::check::load_all(&repo().join("config/kiosk.toml")).unwrap();
     loaded.config.simulate_everything();
-    loaded.config.storage.data_dir = dir.path().to_owned();
+    dir.path().clone_into(&mut loaded.config.storage.data_dir);
     let kiosk = CardKiosk::build(loaded, repo().join("resources")).unwrap();
     (dir, kiosk)
 }

@@ -103,10 +103,10 @@ impl Availability {
         if let Some(device) = needs.iter().find(|d| !self.device_ok(**d)) {
             return Some(device.out_of_order());
         }
-        if journey == JourneyKind::CardIssue {
-            if let Some(reason) = self.card_blocked() {
-                return Some(reason);
-            }
+        if journey == JourneyKind::CardIssue
+            && let Some(reason) = self.card_blocked()
+        {
+            return Some(reason);
         }
         if journey == JourneyKind::Progress && !self.platform_reachable {
             return Some(bi!(

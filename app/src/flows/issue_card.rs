@@ -28,7 +28,7 @@ use crate::domain::text::Bilingual;
 /// The catalogue item that is the social security card.
 pub const CARD_ITEM: &str = "social-security-card";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub enum CardAction {
     /// Whose card: `None` for the resident's own, `Some(i)` for the child of application
     /// `i` in [`IssueCard::candidates`].
@@ -716,16 +716,17 @@ impl IssueCard {
             }
             CardCompletion::StepDone { step, result } if self.stage == CardStage::Making(step) => {
                 return match result {
-                    Ok(()) => match step.next() {
-                        Some(next) => self.step(next, cc),
-                        None => {
+                    Ok(()) => {
+                        if let Some(next) = step.next() {
+                            self.step(next, cc)
+                        } else {
                             self.stage = CardStage::Present;
                             out(vec![Effect::StartTimer {
                                 id: TimerId::CardNotTaken,
                                 after: ctx.delays.card_take(cc.elder),
                             }])
                         }
-                    },
+                    }
                     Err(failure) => self.fail(step, failure, cc),
                 };
             }
@@ -804,16 +805,17 @@ impl IssueCard {
                     ));
                 }
             },
-            Err(LookupFailure::NotFound) => match self.holder {
-                Some(Holder::Application { .. }) => self.not_now(NotNow::NotKnownYet, None),
-                _ => {
+            Err(LookupFailure::NotFound) => {
+                if let Some(Holder::Application { .. }) = self.holder {
+                    self.not_now(NotNow::NotKnownYet, None);
+                } else {
                     self.stage = CardStage::NotNow(NotNow::NoRecord);
                     self.message = Some(bi!(
                         "没有查到您的制卡信息，请到综合窗口办理。",
                         "No card record was found for you. Please go to the service window."
                     ));
                 }
-            },
+            }
             Err(LookupFailure::Unavailable) => {
                 self.stage = CardStage::NotNow(NotNow::PlatformUnavailable);
                 self.message = Some(bi!(

@@ -141,7 +141,14 @@ pub fn run(io: &KioskIo, effect: CardEffect) {
         CardEffect::FindApplications { session, id_number } => {
             io.tokio.spawn(async move {
                 let store = s.store.clone();
-                let found = blocking(move || store.card_candidates(&id_number)).await;
+                let one_things: Vec<String> = s
+                    .catalogue
+                    .one_things
+                    .iter()
+                    .filter(|o| o.item(crate::flows::issue_card::CARD_ITEM).is_some())
+                    .map(|o| o.id.clone())
+                    .collect();
+                let found = blocking(move || store.card_candidates(&id_number, &one_things)).await;
                 let list = found.unwrap_or_else(|e| {
                     tracing::error!(error = %e, "could not look for card applications");
                     Vec::new()
@@ -1158,10 +1165,10 @@ pub async fn recover(unit: &CardUnit, store: &Arc<Store>) -> Recovery {
     let id = a.id;
     match blocking(move || store2.finish_card_failed(id, "interrupted", place, now_ms())).await {
         Ok(_) => {
-            tracing::warn!(attempt = %id, position = %place, "interrupted card attempt recorded failed")
+            tracing::warn!(attempt = %id, position = %place, "interrupted card attempt recorded failed");
         }
         Err(e) => {
-            tracing::error!(error = %e, attempt = %id, "could not record the interrupted card attempt")
+            tracing::error!(error = %e, attempt = %id, "could not record the interrupted card attempt");
         }
     }
     report.position = Some(place.as_str().into());
@@ -1198,6 +1205,22 @@ async fn dispenser_status(
 /// contact reader, the encoder), its stock as `Event::CardStock`, the card printer's state;
 /// and raises staff alerts for hopper low or empty, reject bin full and jams.
 pub fn forward(rt: &tokio::runtime::Handle, unit: &CardUnit, store: &Arc<Store>, poster: &Poster) {
+    // A part not fitted switches card issuing off (a device never heard of counts as fine).
+    let absent = |device| {
+        poster.post(Event::DeviceChanged {
+            device,
+            status: DeviceStatus::new(DeviceState::NoDevice, "not fitted"),
+        });
+    };
+    if unit.dispenser.is_none() {
+        absent(DeviceClass::Dispenser);
+    }
+    if unit.encoder.is_none() {
+        absent(DeviceClass::Encoder);
+    }
+    if unit.printer.is_none() {
+        absent(DeviceClass::CardPrinter);
+    }
     if let Some(d) = &unit.dispenser {
         let mut events = d.subscribe();
         let (ev_store, ev_poster) = (store.clone(), poster.clone());

@@ -244,6 +244,9 @@ impl CardAttemptRaw {
     }
 }
 
+/// Request id, application id, sealed details and step of an open attempt.
+type OpenRow = (String, Option<String>, Option<Vec<u8>>, String);
+
 const ATTEMPT_COLUMNS: &str = "id, request_id, application_id, holder_masked, card_number_masked, state, step, step_status, position, reason, created_ms, finished_ms";
 
 /// Why an attempt could not be recorded.
@@ -366,7 +369,7 @@ impl Store {
         let key = id.to_string();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let row: Option<(String, Option<String>, Option<Vec<u8>>, String)> = tx
+        let row: Option<OpenRow> = tx
             .query_row(
                 "SELECT request_id, application_id, sealed, step FROM card_attempts WHERE id = ?1 AND state = 'open'",
                 [&key],
@@ -522,23 +525,35 @@ impl Store {
         Ok(None)
     }
 
-    /// Accepted applications of this kiosk (not purged) in which the person with this ID
-    /// number is an applicant and whose items include the social security card, newest
-    /// first; applications whose card was already issued here are left out.
-    pub fn card_candidates(&self, id_number: &str) -> Result<Vec<CardCandidate>, StoreError> {
-        let rows: Vec<(String, String, String, Vec<u8>)> = {
+    /// Accepted applications of this kiosk (not purged) of the one-things in `one_things`
+    /// (those with a card item) in which the person with this ID number is an applicant and
+    /// whose chosen items include the social security card, newest first; applications whose
+    /// card was already issued here are left out.
+    pub fn card_candidates(
+        &self,
+        id_number: &str,
+        one_things: &[String],
+    ) -> Result<Vec<CardCandidate>, StoreError> {
+        let mut rows: Vec<(String, String, String, Vec<u8>, i64)> = Vec::new();
+        {
             let conn = self.conn();
-            let mut stmt = conn.prepare(
-                "SELECT a.id, a.number, a.one_thing_id, a.sealed FROM applications a
-                 WHERE a.sealed IS NOT NULL
-                   AND NOT EXISTS (SELECT 1 FROM card_attempts c WHERE c.application_id = a.id AND c.state = 'issued')
-                 ORDER BY a.accepted_ms DESC",
+            let mut stmt = conn.prepare_cached(
+                "SELECT a.id, a.number, a.one_thing_id, a.sealed, a.accepted_ms FROM applications a
+                 WHERE a.sealed IS NOT NULL AND a.one_thing_id = ?1
+                   AND NOT EXISTS (SELECT 1 FROM card_attempts c WHERE c.application_id = a.id AND c.state = 'issued')",
             )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
+            for one in one_things {
+                let found = stmt.query_map([one], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?;
+                for row in found {
+                    rows.push(row?);
+                }
+            }
+        }
+        rows.sort_by_key(|r| std::cmp::Reverse(r.4));
         let mut out = Vec::new();
-        for (id, number, one_thing_id, sealed) in rows {
+        for (id, number, one_thing_id, sealed, _) in rows {
             let plain = self.sealer.open(&sealed, &format!("application:{id}"))?;
             let app: crate::domain::application::Application =
                 serde_json::from_slice(&plain).map_err(|e| StoreError::Data(e.to_string()))?;
@@ -791,16 +806,33 @@ mod tests {
         let without = crate::store::tests_support::application(2, Vec::new());
         store.accept(&with_card, scans.path(), 180).unwrap();
         store.accept(&without, scans.path(), 180).unwrap();
-        let found = store.card_candidates("360426199101010071").unwrap();
+        let ones = ["newborn".to_owned()];
+        assert!(
+            store
+                .card_candidates("360426199101010071", &[])
+                .unwrap()
+                .is_empty()
+        );
+        let found = store.card_candidates("360426199101010071", &ones).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].application_id, with_card.id);
         assert_eq!(found[0].application_number, with_card.number);
-        assert!(store.card_candidates("45010220000229008X").unwrap().is_empty());
+        assert!(
+            store
+                .card_candidates("45010220000229008X", &ones)
+                .unwrap()
+                .is_empty()
+        );
         let mut a = attempt(7);
         a.application_id = Some(with_card.id);
         store.begin_card_attempt(&a, 10).unwrap();
         store.finish_card_issued(a.id, 11).unwrap();
-        assert!(store.card_candidates("360426199101010071").unwrap().is_empty());
+        assert!(
+            store
+                .card_candidates("360426199101010071", &ones)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
