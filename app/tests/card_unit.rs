@@ -387,3 +387,38 @@ fn recovery_in_process_captures_a_card_left_inside_by_an_attempt() {
     assert_eq!((orphan.attempt, orphan.action.as_str()), (None, "captured"));
     assert!(alerts(&k).contains(&"card.orphan".to_owned()));
 }
+
+#[test]
+fn the_kiosk_finishes_an_interrupted_attempt_as_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = uuid::Uuid::now_v7();
+    {
+        let store = kiosk_app::store::Store::open(dir.path()).unwrap();
+        store
+            .begin_card_attempt(
+                &kiosk_app::store::NewCardAttempt {
+                    id,
+                    request_id: "CR1".into(),
+                    application_id: None,
+                    application_number: None,
+                    holder_name: "韦龘𠮷".into(),
+                    holder_id_number: HOLDER.into(),
+                    card_number: "SIM000001".into(),
+                    retention_days: 180,
+                },
+                1,
+            )
+            .unwrap();
+    }
+    let mut options = kiosk_app::assemble::Options::new(repo().join("config/kiosk.toml"));
+    options.simulate = true;
+    options.data_dir = Some(dir.path().to_owned());
+    options.resources = repo().join("resources");
+    let kiosk = kiosk_app::assemble::assemble(&options).unwrap();
+    let a = kiosk.store.card_attempt(id).unwrap().unwrap();
+    assert_eq!(
+        (a.state, a.position, a.reason.as_deref()),
+        (AttemptState::Failed, CardPlace::Hopper, Some("interrupted"))
+    );
+    assert!(kiosk.store.open_card_attempt().unwrap().is_none());
+}
