@@ -163,7 +163,22 @@ pub fn assemble(options: &Options) -> anyhow::Result<Kiosk> {
         outbox,
         retention_days: config.storage.retention_days,
         sequence: DailySequence::starting_after(today, used),
+        cards: devices.cards.clone(),
     });
+    // A card attempt a crash interrupted is finished before anyone can start another (the
+    // start waits for it); without one, a card left in the machine is looked for meanwhile.
+    let report = |r: &crate::io::cards::Recovery| {
+        if r.attempt.is_some() || r.action != "nothing" {
+            tracing::warn!(recovery = ?r, "card unit recovered after an interruption");
+        }
+    };
+    if store.open_card_attempt()?.is_some() {
+        report(&tokio.block_on(crate::io::cards::recover(&devices.cards, &store)));
+    } else {
+        let cards = devices.cards.clone();
+        let store = store.clone();
+        tokio.spawn(async move { report(&crate::io::cards::recover(&cards, &store).await) });
+    }
     spawn_purge(&tokio, store.clone());
     let heartbeat = spawn_heartbeat(
         &tokio,
@@ -206,6 +221,9 @@ fn spawn_heartbeat(
     }
     if let Some(d) = &devices.locker {
         statuses.push(("locker", d.device_status()));
+    }
+    if let Some(d) = &devices.cards.dispenser {
+        statuses.push(("dispenser", d.device_status()));
     }
     let sources = crate::heartbeat::Sources {
         kiosk_id: loaded.config.kiosk_id.clone(),

@@ -16,6 +16,12 @@ pub struct SimControls {
     pub locker: Option<kiosk_locker::sim::SimControl>,
     /// Sample ID cards the developer panel can present.
     pub sample_cards: Vec<kiosk_idcard::sim::SimCard>,
+    /// The card dispenser (hopper, reject bin, jams, the resident taking the card).
+    pub dispenser: Option<kiosk_dispenser::SimControl>,
+    /// The virtual chips of the cards dispensed (script chip errors on the last one).
+    pub card_stock: Option<kiosk_encoder::CardStock>,
+    /// The card printer (ribbon, jam); it writes each face as a PNG.
+    pub card_printer: Option<kiosk_cardprinter::SimControl>,
 }
 
 /// The device handles the kiosk runs with (`None` for an absent device).
@@ -25,6 +31,8 @@ pub struct Devices {
     pub printer: Option<kiosk_printer::Handle>,
     pub scanner: Option<kiosk_scanner::Handle>,
     pub locker: Option<kiosk_locker::LockerHandle>,
+    /// The social security card unit (dispenser, encoder, card printer).
+    pub cards: crate::io::cards::CardUnit,
     pub sims: SimControls,
 }
 
@@ -54,7 +62,121 @@ pub fn start(
     start_printer(config, sim_out, &mut devices)?;
     start_scanner(config, scans_dir, &mut devices)?;
     start_locker(config, &mut devices)?;
+    start_card_unit(config, sim_out, &mut devices)?;
     Ok(devices)
+}
+
+/// The card dispenser, the chip encoder and the card printer, with the face fonts and the
+/// ID-card photo decoder. Simulated: the dispenser simulator in memory with a virtual chip on
+/// every card (`CardStock`), the card-printer simulator writing PNGs under `sim_out`.
+pub fn start_card_unit(
+    config: &KioskConfig,
+    sim_out: &Path,
+    devices: &mut Devices,
+) -> Result<(), DeviceSetupError> {
+    use crate::config::kiosk::EncoderPath;
+    use crate::io::cards::{CardUnit, Encoder};
+    let d = &config.devices;
+    let mut unit = CardUnit::default();
+    let dispenser_config = kiosk_dispenser::HandleConfig {
+        address: d.dispenser.address,
+        ..kiosk_dispenser::HandleConfig::default()
+    };
+    unit.dispenser = match (d.dispenser.mode, &d.dispenser.port) {
+        (DeviceMode::Absent, _) => None,
+        (DeviceMode::Real, Some(port)) => Some(kiosk_dispenser::Handle::from_port(
+            port.clone(),
+            dispenser_config,
+        )),
+        (DeviceMode::Real, None) => {
+            return Err(setup("card dispenser")("no port configured".into()));
+        }
+        (DeviceMode::Simulated, _) => {
+            let sim = kiosk_dispenser::Simulator::new(kiosk_dispenser::SimConfig {
+                address: d.dispenser.address,
+                ..kiosk_dispenser::SimConfig::default()
+            });
+            let stock = kiosk_encoder::CardStock::new(kiosk_encoder::CardProfile::default());
+            sim.control().set_chip_factory(stock.factory());
+            devices.sims.dispenser = Some(sim.control());
+            devices.sims.card_stock = Some(stock);
+            Some(kiosk_dispenser::Handle::spawn(
+                sim.opener(),
+                dispenser_config,
+            ))
+        }
+    };
+    unit.encoder = match (d.encoder.mode, d.encoder.via, &d.encoder.reader) {
+        (DeviceMode::Absent, _, _) => None,
+        // The simulated chips live in the simulated dispenser's IC position.
+        (DeviceMode::Simulated, _, _) | (DeviceMode::Real, EncoderPath::Dispenser, _) => {
+            Some(Encoder::Dispenser)
+        }
+        (DeviceMode::Real, EncoderPath::Pcsc, Some(reader)) => Some(Encoder::Pcsc {
+            reader: reader.clone(),
+        }),
+        (DeviceMode::Real, EncoderPath::Pcsc, None) => {
+            return Err(setup("chip encoder")("no reader configured".into()));
+        }
+    };
+    unit.printer = match (d.card_printer.mode, &d.card_printer.queue) {
+        (DeviceMode::Absent, _) => None,
+        (DeviceMode::Real, Some(queue)) => match kiosk_cardprinter::IppPrinter::cups_queue(queue) {
+            Ok(p) => Some(std::sync::Arc::new(std::sync::Mutex::new(
+                Box::new(p) as Box<dyn kiosk_cardprinter::CardPrinter>
+            ))),
+            Err(e) => return Err(setup("card printer")(e.to_string())),
+        },
+        (DeviceMode::Real, None) => {
+            return Err(setup("card printer")("no queue configured".into()));
+        }
+        (DeviceMode::Simulated, _) => {
+            let sim = kiosk_cardprinter::SimPrinter::new(sim_out.join("card-printer"), 250)
+                .map_err(|e| setup("card printer simulator")(e.to_string()))?;
+            devices.sims.card_printer = Some(sim.control());
+            Some(std::sync::Arc::new(std::sync::Mutex::new(
+                Box::new(sim) as Box<dyn kiosk_cardprinter::CardPrinter>
+            )))
+        }
+    };
+    if unit.printer.is_some() {
+        match kiosk_cardprinter::FaceRenderer::new(kiosk_cardprinter::FaceConfig::default()) {
+            Ok(faces) => unit.faces = Some(std::sync::Arc::new(faces)),
+            Err(e) => {
+                // Nothing can be printed: card issuing is switched off, the rest runs.
+                tracing::error!(error = %e, "card face fonts not loaded");
+                unit.printer_problem = Some(format!("card face fonts: {e}"));
+            }
+        }
+    }
+    unit.photos = photo_decoder(config);
+    devices.cards = unit;
+    Ok(())
+}
+
+/// The ID-card photo decoder: the vendor library when configured, the simulator's stand-in
+/// when the ID-card reader is simulated, otherwise none (cards needing a photo are then made
+/// centrally).
+fn photo_decoder(
+    config: &KioskConfig,
+) -> Option<std::sync::Arc<dyn kiosk_idcard::photo::PhotoDecoder>> {
+    let c = &config.devices.idcard;
+    if let Some(library) = &c.photo_decoder {
+        let photo = kiosk_idcard::photo::PhotoConfig {
+            library: Some(library.clone()),
+            symbol: c
+                .photo_decoder_symbol
+                .clone()
+                .unwrap_or_else(|| kiosk_idcard::photo::DEFAULT_SYMBOL.to_owned()),
+            ..kiosk_idcard::photo::PhotoConfig::default()
+        };
+        match kiosk_idcard::photo::load(&photo) {
+            Ok(decoder) => return decoder,
+            Err(e) => tracing::error!(error = %e, "ID card photo decoder not loaded"),
+        }
+    }
+    (c.mode == DeviceMode::Simulated)
+        .then(|| std::sync::Arc::new(kiosk_idcard::photo::SimulatedPhotoDecoder) as _)
 }
 
 fn start_idcard(

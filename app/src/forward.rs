@@ -57,6 +57,7 @@ pub fn start(kiosk: &Kiosk, poster: &Poster) {
             watch_status(locker.device_status(), DeviceClass::Locker, poster.clone()),
         );
     }
+    crate::io::cards::forward(rt, &d.cards, &kiosk.store, poster);
     // The platform is reachable as far as the latest news says: a heartbeat answered or not,
     // or a delivery that went through or failed.
     let mut sync = kiosk.sync.clone();

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod assemble;
+pub mod card_command;
 pub mod catalogue;
 pub mod check;
 pub mod config;

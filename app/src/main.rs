@@ -42,6 +42,9 @@ enum Command {
     /// What is waiting to be sent to the platform.
     #[command(subcommand)]
     Outbox(commands::OutboxCommand),
+    /// Social security cards: issue one non-interactively, recover after a crash, records.
+    #[command(subcommand)]
+    Card(kiosk_app::card_command::CardCommand),
 }
 
 #[derive(Subcommand)]
@@ -65,8 +68,8 @@ enum SimCommand {
     Idcard(kiosk_idcard::cli::SimArgs),
     Printer(kiosk_printer::cli::SimArgs),
     Locker(kiosk_locker::cli::SimArgs),
-    /// A card dispenser whose cards carry virtual chips.
-    Dispenser(kiosk_dispenser::cli::SimArgs),
+    /// A card dispenser whose cards carry virtual chips (and a resident who takes them).
+    Dispenser(kiosk_app::card_command::SimDispenserArgs),
     /// A virtual social security card on vsmartcard's virtual reader (needs pcscd).
     Card(kiosk_encoder::cli::SimArgs),
 }
@@ -85,11 +88,12 @@ fn main() -> ExitCode {
         Command::Sim(SimCommand::Idcard(a)) => kiosk_idcard::cli::run_sim(a),
         Command::Sim(SimCommand::Printer(a)) => kiosk_printer::cli::run_sim(a),
         Command::Sim(SimCommand::Locker(a)) => kiosk_locker::cli::run_sim(a),
-        Command::Sim(SimCommand::Dispenser(a)) => kiosk_encoder::cli::run_dispenser_sim(a),
+        Command::Sim(SimCommand::Dispenser(a)) => kiosk_app::card_command::run_sim_dispenser(&a),
         Command::Sim(SimCommand::Card(a)) => kiosk_encoder::cli::run_sim(a),
         Command::PlatformSim(a) => kiosk_platform::run_platform_sim(a),
         Command::Audit(c) => commands::audit(&c),
         Command::Outbox(c) => commands::outbox(&c),
+        Command::Card(c) => kiosk_app::card_command::run(&c),
     };
     match result {
         Ok(code) => code,

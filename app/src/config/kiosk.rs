@@ -185,7 +185,7 @@ toml_section! {
     #[derive(Debug, Clone)]
     pub struct EncoderDevice {
         pub mode: DeviceMode,
-        pub via: EncoderPath = EncoderPath::Pcsc,
+        pub via: EncoderPath = EncoderPath::Dispenser,
         /// PC/SC reader name (`pcsc_scan` lists them).
         pub reader: Option<String>,
     }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use kiosk_dispenser::{HopperLevel, RejectBin};
 use kiosk_link::{DeviceState, DeviceStatus};
 
 use super::event::JourneyKind;
@@ -50,6 +51,8 @@ impl DeviceClass {
 pub struct Availability {
     devices: BTreeMap<DeviceClass, DeviceStatus>,
     platform_reachable: bool,
+    /// The card dispenser's hopper and reject bin (`None` until reported).
+    card_stock: Option<(HopperLevel, RejectBin)>,
 }
 
 impl Availability {
@@ -58,11 +61,16 @@ impl Availability {
         Availability {
             devices: BTreeMap::new(),
             platform_reachable: true,
+            card_stock: None,
         }
     }
 
     pub fn set_device(&mut self, device: DeviceClass, status: DeviceStatus) {
         self.devices.insert(device, status);
+    }
+
+    pub fn set_card_stock(&mut self, hopper: HopperLevel, reject_bin: RejectBin) {
+        self.card_stock = Some((hopper, reject_bin));
     }
 
     pub fn set_platform(&mut self, reachable: bool) {
@@ -85,9 +93,20 @@ impl Availability {
             // The acceptance notice must print: a resident leaves with paper.
             JourneyKind::Apply => &[DeviceClass::IdCard, DeviceClass::Printer],
             JourneyKind::Progress | JourneyKind::Guide | JourneyKind::Evaluate => &[],
+            JourneyKind::CardIssue => &[
+                DeviceClass::IdCard,
+                DeviceClass::Dispenser,
+                DeviceClass::Encoder,
+                DeviceClass::CardPrinter,
+            ],
         };
         if let Some(device) = needs.iter().find(|d| !self.device_ok(**d)) {
             return Some(device.out_of_order());
+        }
+        if journey == JourneyKind::CardIssue
+            && let Some(reason) = self.card_blocked()
+        {
+            return Some(reason);
         }
         if journey == JourneyKind::Progress && !self.platform_reachable {
             return Some(bi!(
@@ -96,6 +115,32 @@ impl Availability {
             ));
         }
         None
+    }
+
+    /// Why cards cannot be made now besides the devices: stock out, reject bin full, or the
+    /// platform (which holds the card data and the card bureau) unreachable.
+    fn card_blocked(&self) -> Option<Bilingual> {
+        match self.card_stock {
+            Some((HopperLevel::Empty, _)) => {
+                return Some(bi!(
+                    "本机的空白社保卡已用完，暂时不能现场制卡，已通知工作人员。社保卡可到综合窗口申领，统一制作后放入取件柜。",
+                    "This kiosk has run out of blank cards, so cards cannot be made here now; staff have been told. You can apply at the service window and the card will be made centrally and put in the locker."
+                ));
+            }
+            Some((_, RejectBin::Full)) => {
+                return Some(bi!(
+                    "制卡设备需要工作人员维护，暂时不能现场制卡，已通知工作人员。社保卡可到综合窗口申领。",
+                    "The card-making unit needs staff attention, so cards cannot be made here now; staff have been told. You can apply for the card at the service window."
+                ));
+            }
+            _ => {}
+        }
+        (!self.platform_reachable).then(|| {
+            bi!(
+                "暂时连不上社保制卡系统，现在不能制卡。请稍后再试，或到综合窗口办理。",
+                "The card system cannot be reached, so no card can be made now. Please try later or go to the service window."
+            )
+        })
     }
 
     /// The devices that are not usable, for the staff screen.

@@ -15,6 +15,9 @@ pub struct Delays {
     pub elder_idle_reset: Duration,
     /// The countdown on the idle warning moves in these steps.
     pub countdown_tick: Duration,
+    /// A card held at the gate and not taken within this is captured into the reject bin.
+    pub card_take: Duration,
+    pub elder_card_take: Duration,
 }
 
 impl Delays {
@@ -25,6 +28,17 @@ impl Delays {
             elder_idle_warning: idle.elder_warning_after,
             elder_idle_reset: idle.elder_reset_after_warning,
             countdown_tick: Duration::from_secs(1),
+            card_take: CARD_TAKE,
+            elder_card_take: ELDER_CARD_TAKE,
+        }
+    }
+
+    /// How long a card waits at the gate.
+    pub fn card_take(&self, elder: bool) -> Duration {
+        if elder {
+            self.elder_card_take
+        } else {
+            self.card_take
         }
     }
 
@@ -54,6 +68,12 @@ impl Default for Delays {
             elder_idle_warning: Duration::from_mins(3),
             elder_idle_reset: Duration::from_mins(1),
             countdown_tick: Duration::from_secs(1),
+            card_take: CARD_TAKE,
+            elder_card_take: ELDER_CARD_TAKE,
         }
     }
 }
+
+/// A card waits this long at the gate (a resident needs a moment to notice and reach it).
+const CARD_TAKE: Duration = Duration::from_secs(30);
+const ELDER_CARD_TAKE: Duration = Duration::from_mins(1);

@@ -14,6 +14,8 @@ pub enum TimerId {
     IdleWarning,
     /// One step of the warning's countdown.
     IdleTick,
+    /// A card held at the gate was not taken in time (`Delays::card_take`).
+    CardNotTaken,
 }
 
 /// How a progress inquiry identifies the application(s).
@@ -64,6 +66,8 @@ pub enum Effect {
         session: SessionId,
         evaluation: Evaluation,
     },
+    /// Social security card issuing (see `issue_card`).
+    Card(super::issue_card::CardEffect),
     /// The session is over: drop its scans, print jobs and everything it showed.
     EndSession {
         session: SessionId,

@@ -12,6 +12,7 @@ use super::availability::DeviceClass;
 use super::effect::TimerId;
 use super::evaluate::EvaluateAction;
 use super::guide::GuideAction;
+use super::issue_card::{CardAction, CardCompletion};
 use super::progress::ProgressAction;
 use crate::domain::progress::ProgressRecord;
 use crate::domain::text::Bilingual;
@@ -32,6 +33,11 @@ pub enum Event {
         reachable: bool,
     },
     Timer(TimerId),
+    /// The card unit's stock as the dispenser last reported it.
+    CardStock {
+        hopper: kiosk_dispenser::HopperLevel,
+        reject_bin: kiosk_dispenser::RejectBin,
+    },
     /// The answer to an effect started in `session`.
     Done {
         session: SessionId,
@@ -46,6 +52,8 @@ pub enum JourneyKind {
     Progress,
     Guide,
     Evaluate,
+    /// A social security card made on the spot.
+    CardIssue,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +69,7 @@ pub enum UserAction {
     Progress(ProgressAction),
     Guide(GuideAction),
     Evaluate(EvaluateAction),
+    Card(CardAction),
 }
 
 /// Why a platform look-up gave nothing.
@@ -100,6 +109,7 @@ pub enum Completion {
         reason: Bilingual,
     },
     EvaluationSaved,
+    Card(CardCompletion),
 }
 
 /// A scanned page: its content hash and the thumbnail to show.

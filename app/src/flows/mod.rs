@@ -13,6 +13,7 @@ pub mod effect;
 pub mod evaluate;
 pub mod event;
 pub mod guide;
+pub mod issue_card;
 pub mod progress;
 pub mod session;
 

@@ -7,6 +7,7 @@ use super::effect::{Effect, TimerId};
 use super::evaluate::Evaluate;
 use super::event::{Event, JourneyKind, UserAction};
 use super::guide::{Guide, GuideExit};
+use super::issue_card::{CardCtx, IssueCard};
 use super::progress::Progress;
 use super::{Ctx, SessionId};
 use crate::domain::text::Bilingual;
@@ -40,6 +41,7 @@ pub enum Journey {
     Progress(Progress),
     Guide(Guide),
     Evaluate(Evaluate),
+    CardIssue(Box<IssueCard>),
     /// The journey cannot run now; the reason in plain words.
     OutOfService {
         journey: JourneyKind,
@@ -53,6 +55,7 @@ impl Journey {
             Journey::Apply(a) => a.is_busy(),
             Journey::Progress(p) => p.is_busy(),
             Journey::Guide(g) => g.is_busy(),
+            Journey::CardIssue(c) => c.is_busy(),
             Journey::Home | Journey::Evaluate(_) | Journey::OutOfService { .. } => false,
         }
     }
@@ -115,6 +118,18 @@ impl Session {
                         e.on_completion(&completion);
                         Out::default()
                     }
+                    Journey::CardIssue(c) => match completion {
+                        crate::flows::event::Completion::Card(done) => {
+                            let blocked = self.availability.blocked(JourneyKind::CardIssue);
+                            let cc = CardCtx {
+                                session: self.id,
+                                elder: self.elder,
+                                blocked: blocked.as_ref(),
+                            };
+                            c.on_completion(done, ctx, cc)
+                        }
+                        _ => Out::default(),
+                    },
                     Journey::Home | Journey::OutOfService { .. } => Out::default(),
                 };
                 self.finish(out, ctx)
@@ -129,11 +144,30 @@ impl Session {
             }
             Event::Timer(TimerId::IdleWarning) => self.on_idle_timer(ctx),
             Event::Timer(TimerId::IdleTick) => self.on_tick(ctx),
+            Event::Timer(id @ TimerId::CardNotTaken) => {
+                let out = match &mut self.journey {
+                    Journey::CardIssue(c) => {
+                        let cc = CardCtx {
+                            session: self.id,
+                            elder: self.elder,
+                            blocked: None,
+                        };
+                        c.on_timer(id, cc)
+                    }
+                    _ => Out::default(),
+                };
+                self.finish(out, ctx)
+            }
+            Event::CardStock { hopper, reject_bin } => {
+                self.availability.set_card_stock(hopper, reject_bin);
+                Vec::new()
+            }
             Event::CardPresented(identity) => {
                 let mut effects = self.touched(ctx);
                 let out = match &mut self.journey {
                     Journey::Apply(a) => a.on_card(&identity, ctx),
                     Journey::Progress(p) => p.on_card(&identity.id_number, self.id),
+                    Journey::CardIssue(c) => c.on_card(&identity, ctx, self.id),
                     _ => Out::default(),
                 };
                 effects.extend(self.finish(out, ctx));
@@ -141,8 +175,10 @@ impl Session {
             }
             Event::CardRemoved => Vec::new(),
             Event::CardUnreadable(reason) => {
-                if let Journey::Apply(a) = &mut self.journey {
-                    a.message = Some(reason);
+                match &mut self.journey {
+                    Journey::Apply(a) => a.message = Some(reason),
+                    Journey::CardIssue(c) => c.message = Some(reason),
+                    _ => {}
                 }
                 Vec::new()
             }
@@ -158,6 +194,8 @@ impl Session {
                 effects.extend(self.arm_idle(ctx));
                 Out::default()
             }
+            // A card out of the hopper is taken or captured first: never abandoned.
+            UserAction::Home if self.holds_card() => Out::default(),
             UserAction::Home => return self.reset(),
             UserAction::SetEnglish(english) => {
                 self.english = english;
@@ -191,6 +229,18 @@ impl Session {
                 Journey::Evaluate(e) => e.on_action(a, ctx, self.id),
                 _ => Out::default(),
             },
+            UserAction::Card(a) => {
+                let blocked = self.availability.blocked(JourneyKind::CardIssue);
+                let cc = CardCtx {
+                    session: self.id,
+                    elder: self.elder,
+                    blocked: blocked.as_ref(),
+                };
+                match &mut self.journey {
+                    Journey::CardIssue(c) => c.on_action(a, ctx, cc),
+                    _ => Out::default(),
+                }
+            }
         };
         effects.extend(self.finish(out, ctx));
         keep_last_idle_timer(effects)
@@ -211,6 +261,7 @@ impl Session {
             JourneyKind::Progress => Journey::Progress(Progress::default()),
             JourneyKind::Guide => Journey::Guide(Guide::default()),
             JourneyKind::Evaluate => Journey::Evaluate(Evaluate::new(None)),
+            JourneyKind::CardIssue => Journey::CardIssue(Box::new(IssueCard::new())),
         };
     }
 
@@ -224,8 +275,35 @@ impl Session {
                 self.journey = Journey::Evaluate(Evaluate::new(application_number));
                 effects.extend(self.arm_idle(ctx));
             }
+            Some(Exit::OfferCard {
+                application_id,
+                application_number,
+                delivery,
+            }) => {
+                let blocked = self.availability.blocked(JourneyKind::CardIssue);
+                let cc = CardCtx {
+                    session: self.id,
+                    elder: self.elder,
+                    blocked: blocked.as_ref(),
+                };
+                let (journey, out) = IssueCard::for_application(
+                    application_id,
+                    application_number,
+                    delivery,
+                    ctx,
+                    cc,
+                );
+                self.journey = Journey::CardIssue(Box::new(journey));
+                effects.extend(out.effects);
+                effects.extend(self.arm_idle(ctx));
+            }
         }
         effects
+    }
+
+    /// True while a card is out of the hopper for the journey under way.
+    fn holds_card(&self) -> bool {
+        matches!(&self.journey, Journey::CardIssue(c) if c.holds_card())
     }
 
     /// Any touch: leave the warning, and restart the idle delay.

@@ -2,6 +2,7 @@
 //! devices, on the tokio runtime, and posts each answer back to the UI thread as an event for
 //! the session that asked. Nothing here decides anything; the flows do.
 
+pub mod cards;
 mod print;
 mod scan;
 
@@ -31,6 +32,8 @@ pub struct Services {
     pub retention_days: u32,
     /// The daily application sequence (see `Fresh::sequence`).
     pub sequence: Arc<crate::runtime::system::DailySequence>,
+    /// The social security card unit (dispenser, encoder, card printer).
+    pub cards: cards::CardUnit,
 }
 
 pub struct KioskIo {
@@ -140,6 +143,7 @@ impl Io for KioskIo {
                         }
                     });
             }
+            Effect::Card(effect) => cards::run(self, effect),
             Effect::EndSession { session } => self.end_session(session),
         }
     }

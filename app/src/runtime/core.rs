@@ -93,6 +93,11 @@ impl Core {
         &self.loaded
     }
 
+    /// The delays the steps see (a technician command may shorten one).
+    pub fn delays_mut(&mut self) -> &mut Delays {
+        &mut self.delays
+    }
+
     pub fn inbox(&self) -> Rc<Inbox> {
         self.inbox.clone()
     }

@@ -5,6 +5,7 @@
 
 mod applications;
 mod audit;
+mod cards;
 mod evaluations;
 mod outbox;
 mod purge;
@@ -16,12 +17,21 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::Connection;
 
 pub use audit::{AuditBreak, AuditEntry, AuditEvent};
+pub use cards::{
+    AttemptState, BeginError, CARD_ITEM, CardAttempt, CardCandidate, CardPlace, CardStep,
+    NewCardAttempt, StaffAlert, StepRecord, StepStatus,
+};
 pub use outbox::{OutboxKind, OutboxRow, OutboxStats, PagePayload};
 pub use purge::PurgeReport;
 pub use sealer::Sealer;
 
 /// Migrations in order; `PRAGMA user_version` counts how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+/// Number 0002 belongs to the locker work on another branch; until the branches meet, 0003
+/// runs second here (the lead renumbers the list when merging).
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0003_cards.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

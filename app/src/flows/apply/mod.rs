@@ -163,6 +163,13 @@ pub enum Exit {
     Home,
     /// Offer the evaluation for this application (never forced).
     OfferEvaluation { application_number: Option<String> },
+    /// The accepted application includes the social security card: check at once whether it
+    /// can be made on the spot, and say plainly how it will be made if not.
+    OfferCard {
+        application_id: uuid::Uuid,
+        application_number: String,
+        delivery: Delivery,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -332,11 +339,20 @@ impl Apply {
                 return self.print_acceptance(ctx, session);
             }
             ApplyAction::Finish => {
-                let exit = match self.stage {
-                    Stage::Accepted => Exit::OfferEvaluation {
+                let exit = match (&self.stage, self.pending.as_deref()) {
+                    (Stage::Accepted, Some(app))
+                        if app.items.iter().any(|i| i == super::issue_card::CARD_ITEM) =>
+                    {
+                        Exit::OfferCard {
+                            application_id: app.id,
+                            application_number: app.number.clone(),
+                            delivery: app.delivery,
+                        }
+                    }
+                    (Stage::Accepted, _) => Exit::OfferEvaluation {
                         application_number: self.accepted.as_ref().map(|a| a.number.clone()),
                     },
-                    Stage::Missing | Stage::NotEligible(_) => Exit::OfferEvaluation {
+                    (Stage::Missing | Stage::NotEligible(_), _) => Exit::OfferEvaluation {
                         application_number: None,
                     },
                     _ => Exit::Home,
@@ -378,7 +394,7 @@ impl Apply {
             }
             Completion::ScanPage { material, page } => self.on_scan_page(&material, page),
             Completion::ScanFailed { material, reason } => self.on_scan_failed(&material, reason),
-            Completion::Progress(_) | Completion::EvaluationSaved => {}
+            Completion::Progress(_) | Completion::EvaluationSaved | Completion::Card(_) => {}
         }
         Out::default()
     }

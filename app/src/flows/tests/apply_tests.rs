@@ -267,7 +267,26 @@ fn birth_one_thing_from_notice_to_evaluation() {
     h.done(Completion::Printed(Ok(())));
     assert_eq!(apply(&h).print, PrintState::Printed);
 
-    act(&mut h, ApplyAction::Finish);
+    // The application includes the social security card: the platform is asked at once
+    // whether it can be made here; it does not know the application yet, so the resident is
+    // told plainly that it will be made centrally.
+    let effects = act(&mut h, ApplyAction::Finish);
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::Card(crate::flows::issue_card::CardEffect::Request { .. })
+    )));
+    h.done(Completion::Card(
+        crate::flows::issue_card::CardCompletion::Answer(Err(
+            crate::flows::event::LookupFailure::NotFound,
+        )),
+    ));
+    let Journey::CardIssue(c) = &h.session.journey else {
+        panic!("card checked")
+    };
+    assert!(c.message.as_ref().unwrap().zh.contains("取件柜"));
+    h.user(UserAction::Card(
+        crate::flows::issue_card::CardAction::Finish,
+    ));
     let Journey::Evaluate(e) = &h.session.journey else {
         panic!("evaluation offered")
     };

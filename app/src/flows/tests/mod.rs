@@ -3,6 +3,7 @@
 //! state and the effects.
 
 mod apply_tests;
+mod card_tests;
 mod session_tests;
 
 use std::path::{Path, PathBuf};
@@ -54,23 +55,13 @@ impl Harness {
 
     pub fn send(&mut self, event: Event) -> Vec<Effect> {
         self.counter += 1;
-        let ctx = Ctx {
-            catalogue: &self.loaded.catalogue,
-            calendar: &self.loaded.calendar,
-            centre: &self.loaded.config.centre,
-            kiosk_id: &self.loaded.config.kiosk_id,
-            delays: &self.delays,
-            now: self.now.clone(),
-            fresh: Fresh {
-                application_id: uuid::Uuid::from_u128(
-                    0x0190_0000_0000_7000_8000_0000_0000_0000 + u128::from(self.counter),
-                ),
-                query_code: format!("{:06}", 424_242 + self.counter),
-                sequence: 7,
-                evaluation_id: uuid::Uuid::from_u128(u128::from(self.counter)),
-            },
-        };
+        let ctx = ctx_of(&self.loaded, &self.delays, &self.now, self.counter);
         self.session.step(event, &ctx)
+    }
+
+    /// The context of the next step.
+    pub fn ctx(&self) -> Ctx<'_> {
+        ctx_of(&self.loaded, &self.delays, &self.now, self.counter)
     }
 
     pub fn user(&mut self, action: UserAction) -> Vec<Effect> {
@@ -94,5 +85,24 @@ impl Harness {
 
     pub fn start(&mut self, kind: JourneyKind) -> Vec<Effect> {
         self.user(UserAction::Start(kind))
+    }
+}
+
+fn ctx_of<'a>(loaded: &'a Loaded, delays: &'a Delays, now: &jiff::Zoned, counter: u32) -> Ctx<'a> {
+    Ctx {
+        catalogue: &loaded.catalogue,
+        calendar: &loaded.calendar,
+        centre: &loaded.config.centre,
+        kiosk_id: &loaded.config.kiosk_id,
+        delays,
+        now: now.clone(),
+        fresh: Fresh {
+            application_id: uuid::Uuid::from_u128(
+                0x0190_0000_0000_7000_8000_0000_0000_0000 + u128::from(counter),
+            ),
+            query_code: format!("{:06}", 424_242 + counter),
+            sequence: 7,
+            evaluation_id: uuid::Uuid::from_u128(u128::from(counter)),
+        },
     }
 }
