@@ -52,7 +52,7 @@ impl Platform {
         }
     }
 
-    fn stats(&self) -> kiosk_platform::wire::sim::SimStats {
+    fn stats(&self) -> kiosk_platform::wire::SimStats {
         let admin = SimAdminClient::new(&self.url).unwrap();
         tokio::runtime::Runtime::new()
             .unwrap()
