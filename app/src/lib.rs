@@ -10,3 +10,5 @@ pub mod flows;
 pub mod logging;
 pub mod privacy;
 pub mod runtime;
+pub mod screens;
+pub mod ui_bridge;

@@ -2,4 +2,4 @@
 
 pub mod core;
 
-pub use self::core::{Clock, Core, FreshSource, Inbox, Io, Parts, Timers, View};
+pub use self::core::{Clock, Core, FreshSource, Inbox, Io, Parts, Pump, Timers, View};
