@@ -697,6 +697,9 @@ fn screens() -> Vec<(&'static str, Script)> {
             for (f, v) in [
                 ("household.address", "江西省示例市示例县测试镇样例路1号"),
                 ("household.number", "360426001234"),
+                ("child.gender", "女"),
+                ("child.birth_date", "2026-02-02"),
+                ("child.institution", "示例市妇幼保健院"),
             ] {
                 d.apply(ApplyAction::SetField {
                     field: f.into(),
@@ -864,78 +867,141 @@ pub struct ScreensOptions {
     pub only: Option<String>,
 }
 
+/// The kiosk window on a software-rendered window without a display, with a session that
+/// can be put on any screen. One per process (it installs Slint's platform).
+pub struct HeadlessKiosk {
+    window: Rc<MinimalSoftwareWindow>,
+    main: MainWindow,
+    driver: Driver,
+    scan: PathBuf,
+    size: (u32, u32),
+}
+
+impl HeadlessKiosk {
+    pub fn new(loaded: Loaded, cards: PathBuf) -> anyhow::Result<HeadlessKiosk> {
+        let size = (loaded.config.ui.width, loaded.config.ui.height);
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        slint::platform::set_platform(Box::new(Headless(window.clone())))
+            .map_err(|e| anyhow::anyhow!("cannot set the headless platform: {e}"))?;
+        let main = MainWindow::new()?;
+        window.set_size(slint::PhysicalSize::new(size.0, size.1));
+        main.show()?;
+        let scan = sample_scan(&std::env::temp_dir())?;
+        let driver = Driver::new(&main, Rc::new(loaded), cards, ViewOptions::default());
+        Ok(HeadlessKiosk {
+            window,
+            main,
+            driver,
+            scan,
+            size,
+        })
+    }
+
+    /// Every screen's name, in journey order.
+    pub fn names() -> Vec<&'static str> {
+        screens().into_iter().map(|(name, _)| name).collect()
+    }
+
+    /// Puts the kiosk on screen `name`, reached by a fresh session in this language and mode.
+    pub fn show(&self, name: &str, english: bool, elder: bool) -> anyhow::Result<()> {
+        let script = screens()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| s)
+            .with_context(|| format!("no screen {name}"))?;
+        let driver = &self.driver;
+        driver.user(UserAction::Home);
+        // As between two residents on the kiosk: the home screen is drawn, so nothing of the
+        // previous screen's elements survives.
+        settle(&self.main);
+        for device in [
+            DeviceClass::IdCard,
+            DeviceClass::Printer,
+            DeviceClass::Scanner,
+            DeviceClass::Dispenser,
+            DeviceClass::Encoder,
+            DeviceClass::CardPrinter,
+            DeviceClass::Locker,
+        ] {
+            driver.send(Event::DeviceChanged {
+                device,
+                status: DeviceStatus::online(),
+            });
+        }
+        driver.send(Event::PlatformChanged { reachable: true });
+        driver.take_effects();
+        driver.user(UserAction::SetEnglish(english));
+        driver.user(UserAction::SetElder(elder));
+        let ctx = Ctx {
+            scan: self.scan.clone(),
+            english,
+        };
+        script(driver, &ctx).with_context(|| format!("screen {name}"))?;
+        settle(&self.main);
+        Ok(())
+    }
+
+    /// Renders the whole window again into `buffer` (width × height pixels), as the first
+    /// frame of a screen or a full repaint is rendered.
+    pub fn repaint(&self, buffer: &mut [slint::Rgb8Pixel]) {
+        self.window.request_redraw();
+        let stride = usize::try_from(self.size.0).unwrap_or(0);
+        self.window.draw_if_needed(|renderer| {
+            renderer.render(buffer, stride);
+        });
+    }
+
+    /// The window's pixel size.
+    pub fn size(&self) -> (u32, u32) {
+        self.size
+    }
+
+    /// Writes the screen as it is now to a PNG file.
+    pub fn save_png(&self, file: &Path) -> anyhow::Result<()> {
+        let shot = self.main.window().take_snapshot()?;
+        let rgb: Vec<u8> = shot
+            .as_slice()
+            .iter()
+            .flat_map(|p| [p.r, p.g, p.b])
+            .collect();
+        image::save_buffer(
+            file,
+            &rgb,
+            shot.width(),
+            shot.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .with_context(|| format!("cannot write {}", file.display()))
+    }
+}
+
+impl Drop for HeadlessKiosk {
+    fn drop(&mut self) {
+        self.driver.user(UserAction::Home);
+        let _ = std::fs::remove_file(&self.scan);
+    }
+}
+
 /// Renders every screen; returns the files written.
 pub fn render_all(loaded: Loaded, options: &ScreensOptions) -> anyhow::Result<Vec<PathBuf>> {
-    let (width, height) = (loaded.config.ui.width, loaded.config.ui.height);
-    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
-    slint::platform::set_platform(Box::new(Headless(window.clone())))
-        .map_err(|e| anyhow::anyhow!("cannot set the headless platform: {e}"))?;
-    let main = MainWindow::new()?;
-    window.set_size(slint::PhysicalSize::new(width, height));
-    main.show()?;
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("cannot create {}", options.out.display()))?;
-    let scan = sample_scan(&std::env::temp_dir())?;
-    let driver = Driver::new(
-        &main,
-        Rc::new(loaded),
-        options.cards.clone(),
-        ViewOptions::default(),
-    );
+    let kiosk = HeadlessKiosk::new(loaded, options.cards.clone())?;
     let mut written = Vec::new();
-    for (name, script) in screens() {
+    for name in HeadlessKiosk::names() {
         if options.only.as_deref().is_some_and(|o| !name.contains(o)) {
             continue;
         }
         for (english, elder) in [(false, false), (true, false), (false, true), (true, true)] {
-            driver.user(UserAction::Home);
-            for device in [
-                DeviceClass::IdCard,
-                DeviceClass::Printer,
-                DeviceClass::Scanner,
-                DeviceClass::Dispenser,
-                DeviceClass::Encoder,
-                DeviceClass::CardPrinter,
-                DeviceClass::Locker,
-            ] {
-                driver.send(Event::DeviceChanged {
-                    device,
-                    status: DeviceStatus::online(),
-                });
-            }
-            driver.send(Event::PlatformChanged { reachable: true });
-            driver.take_effects();
-            driver.user(UserAction::SetEnglish(english));
-            driver.user(UserAction::SetElder(elder));
-            let ctx = Ctx {
-                scan: scan.clone(),
-                english,
-            };
-            script(&driver, &ctx).with_context(|| format!("screen {name}"))?;
-            settle(&main);
-            let shot = main.window().take_snapshot()?;
+            kiosk.show(name, english, elder)?;
             let file = options.out.join(format!(
                 "{name}-{}{}.png",
                 if english { "en" } else { "zh" },
                 if elder { "-elder" } else { "" }
             ));
-            let rgb: Vec<u8> = shot
-                .as_slice()
-                .iter()
-                .flat_map(|p| [p.r, p.g, p.b])
-                .collect();
-            image::save_buffer(
-                &file,
-                &rgb,
-                shot.width(),
-                shot.height(),
-                image::ExtendedColorType::Rgb8,
-            )
-            .with_context(|| format!("cannot write {}", file.display()))?;
+            kiosk.save_png(&file)?;
             written.push(file);
         }
     }
-    driver.user(UserAction::Home);
-    let _ = std::fs::remove_file(&scan);
     Ok(written)
 }

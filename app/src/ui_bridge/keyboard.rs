@@ -18,7 +18,13 @@ fn type_text(window: &ui::MainWindow, text: SharedString) {
 }
 
 /// Shows the pinyin buffer and its candidates.
-pub(super) fn show(window: &ui::MainWindow, models: &Models, input: &PinyinInput) {
+pub(super) fn show(window: &ui::MainWindow, models: &Models, input: &mut PinyinInput) {
+    let elder = window.global::<ui::Kiosk>().get_elder();
+    input.set_per_page(if elder {
+        super::pinyin::ELDER_PAGE
+    } else {
+        super::pinyin::PAGE
+    });
     let k = window.global::<ui::Keyboard>();
     let (shown, more, fewer) = input.page(PinyinTable::embedded());
     k.set_pinyin(input.buffer().into());
@@ -103,8 +109,8 @@ pub(super) fn connect(window: &ui::MainWindow, view: &SlintView) {
                 }
             }
         }
-        let state = v.inner.state.borrow();
-        show(&window, &v.inner.models, &state.pinyin);
+        let mut state = v.inner.state.borrow_mut();
+        show(&window, &v.inner.models, &mut state.pinyin);
     });
 
     let v = view.clone();
@@ -116,8 +122,8 @@ pub(super) fn connect(window: &ui::MainWindow, view: &SlintView) {
         if !removed {
             type_text(&window, Key::Backspace.into());
         }
-        let state = v.inner.state.borrow();
-        show(&window, &v.inner.models, &state.pinyin);
+        let mut state = v.inner.state.borrow_mut();
+        show(&window, &v.inner.models, &mut state.pinyin);
     });
 
     let v = view.clone();
@@ -135,8 +141,8 @@ pub(super) fn connect(window: &ui::MainWindow, view: &SlintView) {
         if let Some(c) = chosen {
             type_text(&window, c.to_string().into());
         }
-        let state = v.inner.state.borrow();
-        show(&window, &v.inner.models, &state.pinyin);
+        let mut state = v.inner.state.borrow_mut();
+        show(&window, &v.inner.models, &mut state.pinyin);
     });
 
     let v = view.clone();
@@ -149,8 +155,8 @@ pub(super) fn connect(window: &ui::MainWindow, view: &SlintView) {
             .borrow_mut()
             .pinyin
             .next_page(PinyinTable::embedded());
-        let state = v.inner.state.borrow();
-        show(&window, &v.inner.models, &state.pinyin);
+        let mut state = v.inner.state.borrow_mut();
+        show(&window, &v.inner.models, &mut state.pinyin);
     });
 
     let v = view.clone();
@@ -159,8 +165,8 @@ pub(super) fn connect(window: &ui::MainWindow, view: &SlintView) {
             return;
         };
         v.inner.state.borrow_mut().pinyin.previous_page();
-        let state = v.inner.state.borrow();
-        show(&window, &v.inner.models, &state.pinyin);
+        let mut state = v.inner.state.borrow_mut();
+        show(&window, &v.inner.models, &mut state.pinyin);
     });
 
     let v = view.clone();
@@ -170,8 +176,8 @@ pub(super) fn connect(window: &ui::MainWindow, view: &SlintView) {
         };
         v.inner.state.borrow_mut().pinyin.clear();
         window.global::<ui::Keyboard>().set_mode(mode);
-        let state = v.inner.state.borrow();
-        show(&window, &v.inner.models, &state.pinyin);
+        let mut state = v.inner.state.borrow_mut();
+        show(&window, &v.inner.models, &mut state.pinyin);
     });
 }
 

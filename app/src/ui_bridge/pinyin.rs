@@ -102,14 +102,26 @@ impl PinyinTable {
 }
 
 /// What the keyboard has typed but not yet committed, and the page of candidates shown.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PinyinInput {
     buffer: String,
     page: usize,
+    per_page: usize,
 }
 
-/// Candidates shown at a time in the candidate bar.
+/// Candidates shown at a time in the candidate bar (fewer, larger ones in elder mode).
 pub const PAGE: usize = 8;
+pub const ELDER_PAGE: usize = 6;
+
+impl Default for PinyinInput {
+    fn default() -> Self {
+        PinyinInput {
+            buffer: String::new(),
+            page: 0,
+            per_page: PAGE,
+        }
+    }
+}
 
 impl PinyinInput {
     pub fn buffer(&self) -> &str {
@@ -118,6 +130,14 @@ impl PinyinInput {
 
     pub fn is_empty(&self) -> bool {
         self.buffer.is_empty()
+    }
+
+    /// How many candidates fit the bar.
+    pub fn set_per_page(&mut self, per_page: usize) {
+        if per_page > 0 && per_page != self.per_page {
+            self.per_page = per_page;
+            self.page = 0;
+        }
     }
 
     pub fn clear(&mut self) {
@@ -145,8 +165,8 @@ impl PinyinInput {
     /// The candidates on the current page, and whether there are more after / before it.
     pub fn page(&self, table: &PinyinTable) -> (Vec<char>, bool, bool) {
         let all = table.candidates(&self.buffer);
-        let start = (self.page * PAGE).min(all.len());
-        let end = (start + PAGE).min(all.len());
+        let start = (self.page * self.per_page).min(all.len());
+        let end = (start + self.per_page).min(all.len());
         let shown = all
             .get(start..end)
             .map(<[char]>::to_vec)
@@ -156,7 +176,7 @@ impl PinyinInput {
 
     pub fn next_page(&mut self, table: &PinyinTable) {
         let count = table.candidates(&self.buffer).len();
-        if (self.page + 1) * PAGE < count {
+        if (self.page + 1) * self.per_page < count {
             self.page += 1;
         }
     }
@@ -249,7 +269,9 @@ mod tests {
         for c in "ji".chars() {
             input.push(c);
         }
+        input.set_per_page(ELDER_PAGE);
         let (first, _, _) = input.page(t);
+        assert_eq!(first.len(), ELDER_PAGE);
         input.next_page(t);
         let (second, more, fewer) = input.page(t);
         assert!(fewer && more);

@@ -845,9 +845,6 @@ fn materials(
                         role_label(Lang(true), one, person).to_lowercase()
                     ),
                 ),
-                MaterialStatus::MergedForm => {
-                    lang.t("根据您核对过的申请表生成", "Made from the form you checked")
-                }
                 MaterialStatus::NeedsScan { why } => lang.bi(why),
                 _ => SharedString::new(),
             };
