@@ -31,13 +31,46 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let log = KioskConfig::load(&args.config).ok().and_then(|c| c.logging);
-    crate::logging::init(log.as_ref().map_or(LogFormat::Text, |l| l.format), log.as_ref().map_or("info", |l| l.level.as_str()));
+    crate::logging::init(
+        log.as_ref().map_or(LogFormat::Text, |l| l.format),
+        log.as_ref().map_or("info", |l| l.level.as_str()),
+    );
     let mut options = Options::new(args.config.clone());
     options.simulate = args.simulate;
     options.data_dir.clone_from(&args.data_dir);
     let kiosk = assemble(&options)?;
     tracing::info!(kiosk = %kiosk.loaded.config.kiosk_id, simulate = args.simulate, "kiosk assembled");
-    crate::ui_bridge::run(kiosk, args, started)
+    crate::ui_bridge::launch::run(kiosk, args, started)
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ScreensArgs {
+    #[arg(long, default_value = "config/kiosk.toml")]
+    pub config: PathBuf,
+    /// Folder for the PNG files (`<screen>-<lang>[-elder].png`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The sample ID cards the screens use.
+    #[arg(long, default_value = "resources/sim/idcard")]
+    pub cards: PathBuf,
+    /// Only the screens whose name contains this.
+    #[arg(long)]
+    pub only: Option<String>,
+}
+
+/// `kiosk screens`: every screen to PNG, no display needed.
+pub fn screens(args: ScreensArgs) -> anyhow::Result<ExitCode> {
+    let loaded = check::load_all(&args.config).map_err(|errors| anyhow::anyhow!("{errors}"))?;
+    let written = crate::screens::render_all(
+        loaded,
+        &crate::screens::ScreensOptions {
+            out: args.out,
+            cards: args.cards,
+            only: args.only,
+        },
+    )?;
+    println!("{} screens written", written.len());
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn check(config: &Path) -> ExitCode {
@@ -105,26 +138,44 @@ pub struct StoreArgs {
 
 impl StoreArgs {
     /// The store, the platform URL and the kiosk id, for the outbox tools.
-    fn target(&self, platform: Option<&String>) -> anyhow::Result<(crate::outbox::tools::Target, String)> {
+    fn target(
+        &self,
+        platform: Option<&String>,
+    ) -> anyhow::Result<(crate::outbox::tools::Target, String)> {
         let loaded = check::load_all(&self.config).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let dir = self.data_dir.clone().unwrap_or_else(|| loaded.config.storage.data_dir.clone());
+        let dir = self
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| loaded.config.storage.data_dir.clone());
         let url = match platform {
             Some(url) => url.clone(),
             None if loaded.config.uses_embedded_platform() => {
-                anyhow::bail!("the configuration embeds the platform simulator; give --platform URL")
+                anyhow::bail!(
+                    "the configuration embeds the platform simulator; give --platform URL"
+                )
             }
             None => loaded.config.platform.endpoint.clone(),
         };
         let kiosk_id = loaded.config.kiosk_id.clone();
-        Ok((crate::outbox::tools::Target::open(&dir, &url, &kiosk_id, loaded.catalogue)?, kiosk_id))
+        Ok((
+            crate::outbox::tools::Target::open(&dir, &url, &kiosk_id, loaded.catalogue)?,
+            kiosk_id,
+        ))
     }
 
     fn open(&self) -> anyhow::Result<Arc<Store>> {
         let dir = match &self.data_dir {
             Some(d) => d.clone(),
-            None => KioskConfig::load(&self.config).map_err(|e| anyhow::anyhow!("{e}"))?.storage.data_dir,
+            None => {
+                KioskConfig::load(&self.config)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .storage
+                    .data_dir
+            }
         };
-        Ok(Arc::new(Store::open(&dir).with_context(|| format!("cannot open the store in {}", dir.display()))?))
+        Ok(Arc::new(Store::open(&dir).with_context(|| {
+            format!("cannot open the store in {}", dir.display())
+        })?))
     }
 }
 
@@ -153,7 +204,10 @@ pub fn outbox(command: &OutboxCommand) -> anyhow::Result<ExitCode> {
     match command {
         OutboxCommand::Status(args) => {
             let stats = args.open()?.outbox_stats()?;
-            let oldest = stats.oldest_pending_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()).map(|t| t.to_string());
+            let oldest = stats
+                .oldest_pending_ms
+                .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                .map(|t| t.to_string());
             let json = serde_json::json!({ "pending": stats.pending, "retrying": stats.retrying, "delivered": stats.delivered, "oldest_pending": oldest });
             println!("{json}");
             Ok(ExitCode::SUCCESS)
@@ -162,13 +216,23 @@ pub fn outbox(command: &OutboxCommand) -> anyhow::Result<ExitCode> {
             let (target, _) = store.target(platform.as_ref())?;
             let rt = tokio::runtime::Runtime::new()?;
             let delivered = rt.block_on(target.drain(16, std::time::Duration::from_secs(20)))?;
-            println!("{}", serde_json::json!({ "drained": true, "delivered_total": delivered }));
+            println!(
+                "{}",
+                serde_json::json!({ "drained": true, "delivered_total": delivered })
+            );
             Ok(ExitCode::SUCCESS)
         }
-        OutboxCommand::LoadTest { store, platform, count, in_flight } => {
+        OutboxCommand::LoadTest {
+            store,
+            platform,
+            count,
+            in_flight,
+        } => {
             let (target, kiosk_id) = store.target(platform.as_ref())?;
             let rt = tokio::runtime::Runtime::new()?;
-            let report = rt.block_on(crate::outbox::tools::load_test(&target, &kiosk_id, *count, *in_flight))?;
+            let report = rt.block_on(crate::outbox::tools::load_test(
+                &target, &kiosk_id, *count, *in_flight,
+            ))?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(ExitCode::SUCCESS)
         }

@@ -45,6 +45,8 @@ enum Command {
     /// Social security cards: issue one non-interactively, recover after a crash, records.
     #[command(subcommand)]
     Card(kiosk_app::card_command::CardCommand),
+    /// Render every screen to PNG (Chinese and English, normal and elder mode); no display needed.
+    Screens(commands::ScreensArgs),
 }
 
 #[derive(Subcommand)]
@@ -94,6 +96,7 @@ fn main() -> ExitCode {
         Command::Audit(c) => commands::audit(&c),
         Command::Outbox(c) => commands::outbox(&c),
         Command::Card(c) => kiosk_app::card_command::run(&c),
+        Command::Screens(a) => commands::screens(a),
     };
     match result {
         Ok(code) => code,

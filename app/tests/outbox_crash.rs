@@ -3,6 +3,8 @@
 //! with a state file, as the real platform outlives a kiosk) must count every accepted
 //! application exactly once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -89,7 +91,7 @@ fn kill_at(point: &str, data: &Path, platform: &str, count: u32) {
         .spawn()
         .unwrap();
     let stderr = BufReader::new(child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     for line in stderr.lines() {
         let line = line.unwrap();
         if line.contains(&format!("paused at {point}")) {

@@ -59,6 +59,34 @@ impl Inbox {
     }
 }
 
+/// Runs a shared core over its inbox, for code that cannot own the core: UI callbacks and
+/// timers on the UI thread. Made unbound (the parts that pump are built before the core) and
+/// bound once the core exists. A call while the core is already running does nothing: the
+/// running pump handles what was posted.
+#[derive(Clone, Default)]
+pub struct Pump {
+    core: Rc<RefCell<std::rc::Weak<RefCell<Core>>>>,
+}
+
+impl Pump {
+    pub fn new() -> Pump {
+        Pump::default()
+    }
+
+    pub fn bind(&self, core: &Rc<RefCell<Core>>) {
+        *self.core.borrow_mut() = Rc::downgrade(core);
+    }
+
+    pub fn pump(&self) {
+        let core = self.core.borrow().upgrade();
+        if let Some(core) = core
+            && let Ok(mut core) = core.try_borrow_mut()
+        {
+            core.pump();
+        }
+    }
+}
+
 /// The parts the core drives.
 pub struct Parts {
     pub clock: Box<dyn Clock>,
@@ -102,14 +130,18 @@ impl Core {
         self.inbox.clone()
     }
 
-    /// Handles every event waiting in the inbox, then shows the result once.
+    /// Handles every event waiting in the inbox, then shows the result once. Events posted
+    /// while the screen is being updated are handled before returning.
     pub fn pump(&mut self) {
-        let mut changed = false;
-        while let Some(event) = self.inbox.pop() {
-            self.step(event);
-            changed = true;
-        }
-        if changed {
+        loop {
+            let mut changed = false;
+            while let Some(event) = self.inbox.pop() {
+                self.step(event);
+                changed = true;
+            }
+            if !changed {
+                return;
+            }
             self.render();
         }
     }

@@ -4,5 +4,5 @@ pub mod core;
 pub mod post;
 pub mod system;
 
-pub use self::core::{Clock, Core, FreshSource, Inbox, Io, Parts, Timers, View};
+pub use self::core::{Clock, Core, FreshSource, Inbox, Io, Parts, Pump, Timers, View};
 pub use self::post::{Mailbox, Poster, mailbox};

@@ -38,7 +38,7 @@ pub fn application(n: u32, pages: Vec<String>) -> Application {
         window: "1".into(),
         one_thing_id: "newborn".into(),
         situations: vec![],
-        answers: Default::default(),
+        answers: std::collections::BTreeMap::default(),
         items: vec!["birth-certificate".into()],
         applicants: vec![("father".into(), person("王测试", "360426199101010071"))],
         form: [(
