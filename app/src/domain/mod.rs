@@ -4,6 +4,7 @@
 pub mod application;
 pub mod calendar;
 pub mod evaluation;
+pub mod locker;
 pub mod person;
 pub mod progress;
 pub mod text;

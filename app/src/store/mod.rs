@@ -7,9 +7,11 @@ mod applications;
 mod audit;
 mod cards;
 mod evaluations;
+mod locker;
 mod outbox;
 mod purge;
 pub mod sealer;
+mod staff;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -24,13 +26,16 @@ pub use cards::{
 pub use outbox::{OutboxKind, OutboxRow, OutboxStats, PagePayload};
 pub use purge::PurgeReport;
 pub use sealer::Sealer;
+pub use locker::*;
+pub use staff::*;
 
 /// Migrations in order; `PRAGMA user_version` counts how many have run.
-/// Number 0002 belongs to the locker work on another branch; until the branches meet, 0003
-/// runs second here (the lead renumbers the list when merging).
+/// The numbers in the file names are the order in which the work was written; the list is
+/// the order in which they run (0002 was renumbered 0004 when the branches met).
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0003_cards.sql"),
+    include_str!("migrations/0004_lockers.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

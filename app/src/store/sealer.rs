@@ -13,12 +13,16 @@ use std::path::Path;
 use chacha20poly1305::aead::{Aead, Generate, Key, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
+use sha2::Digest as _;
+
 use super::StoreError;
 
 const NONCE_LEN: usize = 24;
 
 pub struct Sealer {
     cipher: XChaCha20Poly1305,
+    /// Key of [`Sealer::keyed_hash`], derived from the sealing key (never the key itself).
+    hash_key: [u8; 32],
 }
 
 impl Sealer {
@@ -39,9 +43,7 @@ impl Sealer {
                 let key = Key::<XChaCha20Poly1305>::try_from(bytes.as_slice()).map_err(|_| {
                     StoreError::Key(format!("{} does not hold a 32-byte key", path.display()))
                 })?;
-                Ok(Sealer {
-                    cipher: XChaCha20Poly1305::new(&key),
-                })
+                Ok(Sealer::from_key(&key))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(dir) = path.parent() {
@@ -58,9 +60,7 @@ impl Sealer {
                 file.write_all(key.as_slice())
                     .map_err(|e| key_err("cannot write", e))?;
                 file.sync_all().map_err(|e| key_err("cannot sync", e))?;
-                Ok(Sealer {
-                    cipher: XChaCha20Poly1305::new(&key),
-                })
+                Ok(Sealer::from_key(&key))
             }
             Err(e) => Err(key_err("cannot read", e)),
         }
@@ -68,8 +68,43 @@ impl Sealer {
 
     /// A sealer with a fixed key, for tests.
     pub fn for_tests() -> Sealer {
+        Sealer::from_key(&Key::<XChaCha20Poly1305>::from([7u8; 32]))
+    }
+
+    fn from_key(key: &Key<XChaCha20Poly1305>) -> Sealer {
+        use hmac::{KeyInit as _, Mac as _};
+        // A separate key for hashing, so a hash never exposes anything about the sealing key.
+        let hash_key = match hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_slice()) {
+            Ok(mut mac) => {
+                mac.update(b"kiosk keyed-hash key v1");
+                mac.finalize().into_bytes().into()
+            }
+            // HMAC takes keys of any length; unreachable, but still derived from the key.
+            Err(_) => sha2::Sha256::digest(key.as_slice()).into(),
+        };
         Sealer {
-            cipher: XChaCha20Poly1305::new(&Key::<XChaCha20Poly1305>::from([7u8; 32])),
+            cipher: XChaCha20Poly1305::new(key),
+            hash_key,
+        }
+    }
+
+    /// HMAC-SHA256 of `text` under a key derived from the sealing key, in lower-case hex: a
+    /// value that can be matched (a pickup code, an ID number) without keeping it in clear,
+    /// and that cannot be found by hashing guesses without the kiosk's key.
+    pub fn keyed_hash(&self, text: &str) -> String {
+        use hmac::{KeyInit as _, Mac as _};
+        match hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.hash_key) {
+            Ok(mut mac) => {
+                mac.update(text.as_bytes());
+                hex::encode(mac.finalize().into_bytes())
+            }
+            // HMAC takes keys of any length; unreachable, but still keyed if it happened.
+            Err(_) => {
+                let mut h = sha2::Sha256::new();
+                h.update(self.hash_key);
+                h.update(text.as_bytes());
+                hex::encode(h.finalize())
+            }
         }
     }
 
