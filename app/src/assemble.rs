@@ -164,6 +164,8 @@ pub fn assemble(options: &Options) -> anyhow::Result<Kiosk> {
         retention_days: config.storage.retention_days,
         sequence: DailySequence::starting_after(today, used),
         cards: devices.cards.clone(),
+        locker: devices.locker.clone(),
+        kiosk_id: config.kiosk_id.clone(),
     });
     // A card attempt a crash interrupted is finished before anyone can start another (the
     // start waits for it); without one, a card left in the machine is looked for meanwhile.
@@ -178,6 +180,12 @@ pub fn assemble(options: &Options) -> anyhow::Result<Kiosk> {
         let cards = devices.cards.clone();
         let store = store.clone();
         tokio.spawn(async move { report(&crate::io::cards::recover(&cards, &store).await) });
+    }
+    if let Some(locker) = &devices.locker {
+        // A door that was being opened, or stood open, when the kiosk stopped goes to staff
+        // before anyone can use the lockers; from then on the monitor's alerts are recorded.
+        crate::io::locker_watch::reconcile(&tokio, locker, &store);
+        crate::io::locker_watch::record_alerts(&tokio, locker, &store);
     }
     spawn_purge(&tokio, store.clone());
     let heartbeat = spawn_heartbeat(

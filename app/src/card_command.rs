@@ -263,6 +263,8 @@ impl CardKiosk {
             retention_days: config.storage.retention_days,
             sequence: DailySequence::starting_after(today, 0),
             cards: devices.cards.clone(),
+            locker: None,
+            kiosk_id: config.kiosk_id.clone(),
         });
         Ok(CardKiosk {
             loaded: Rc::new(loaded),

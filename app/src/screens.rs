@@ -28,6 +28,10 @@ use crate::flows::availability::DeviceClass;
 use crate::flows::evaluate::EvaluateAction;
 use crate::flows::event::{Completion, JourneyKind, LookupFailure, ScannedPage};
 use crate::flows::guide::GuideAction;
+use crate::domain::locker::{
+    ItemState as LockerItemState, LockerItem, OpenResult, PickupLookup, Size as LockerSize,
+};
+use crate::flows::locker::{LockerCompletion, PickupAction};
 use crate::flows::issue_card::{
     Candidate, CaptureEnd, CardAction, CardAnswer, CardCompletion, CardEligibility, CardWhere,
     MakeStep, StepFailure,
@@ -36,7 +40,7 @@ use crate::flows::progress::ProgressAction;
 use crate::flows::{Effect, Event, Fresh, TimerId, UserAction};
 use crate::runtime::{Clock, Core, FreshSource, Inbox, Io, Parts, Pump, Timers};
 use crate::ui_bridge::extra::{
-    CompartmentLine, ConsumableLine, DeviceLine, ExtraPage, LockerStage, LockerView, StaffView,
+    CompartmentLine, ConsumableLine, DeviceLine, ExtraPage, StaffView,
 };
 use crate::ui_bridge::{MainWindow, SlintView, ViewOptions, connect};
 
@@ -341,28 +345,42 @@ fn sample_progress() -> Vec<ProgressRecord> {
     }]
 }
 
-fn sample_locker(stage: LockerStage, english: bool) -> ExtraPage {
-    ExtraPage::Locker(LockerView {
-        stage,
-        code: String::new(),
+/// A finished birth application's documents in compartment A03.
+fn sample_locker_item() -> LockerItem {
+    LockerItem {
+        id: uuid::Uuid::from_u128(3),
+        application_id: uuid::Uuid::from_u128(7),
+        case_number: "260210-33010601-0007".into(),
         compartment: "A03".into(),
-        contents: if english {
-            vec![
-                "Birth medical certificate (application 260203-33010601-0004)".into(),
-                "Vaccination record".into(),
-            ]
-        } else {
-            vec![
-                "出生医学证明（受理编号 260203-33010601-0004）".into(),
-                "预防接种证".into(),
-            ]
-        },
-        reason: if english {
-            "Door A03 did not open".into()
-        } else {
-            "A03 号柜门没有打开".into()
-        },
-    })
+        state: LockerItemState::InLocker,
+        applicant_masked: "韩**".into(),
+        documents: vec!["出生医学证明".into(), "居民户口簿".into()],
+        size: LockerSize::M,
+        deposited_ms: None,
+        note: None,
+    }
+}
+
+impl Driver {
+    /// The father's card read at the locker; the store is being asked.
+    fn to_locker_looking(&self) -> anyhow::Result<()> {
+        self.user(UserAction::Start(JourneyKind::Locker));
+        self.user(UserAction::Locker(PickupAction::ByCard));
+        self.card(FATHER)
+    }
+
+    /// His documents found and their door open.
+    fn to_locker_open(&self) -> anyhow::Result<()> {
+        self.to_locker_looking()?;
+        self.done(Completion::Locker(LockerCompletion::Looked(Ok(
+            PickupLookup::Found(vec![sample_locker_item()]),
+        ))));
+        self.done(Completion::Locker(LockerCompletion::Opened {
+            item: sample_locker_item().id,
+            result: OpenResult::Opened,
+        }));
+        Ok(())
+    }
 }
 
 /// The platform simulator's card data for the rare-name sample card (an adult, her photo from
@@ -520,7 +538,6 @@ type Script = fn(&Driver, &Ctx) -> anyhow::Result<()>;
 /// What a script may need besides the driver.
 pub(crate) struct Ctx {
     pub scan: PathBuf,
-    pub english: bool,
 }
 
 fn printer_jam() -> crate::domain::text::Bilingual {
@@ -824,19 +841,45 @@ fn screens() -> Vec<(&'static str, Script)> {
             d.send(Event::Timer(TimerId::IdleTick));
             Ok(())
         }),
-        ("locker-choose", |d, c| {
-            d.view
-                .show_extra(Some(sample_locker(LockerStage::Choose, c.english)));
+        ("locker-choose", |d, _| {
+            d.user(UserAction::Start(JourneyKind::Locker));
             Ok(())
         }),
-        ("locker-opened", |d, c| {
-            d.view
-                .show_extra(Some(sample_locker(LockerStage::Opened, c.english)));
+        ("locker-code", |d, _| {
+            d.user(UserAction::Start(JourneyKind::Locker));
+            d.user(UserAction::Locker(PickupAction::ByCode));
+            d.user(UserAction::Locker(PickupAction::SetCode("1234".into())));
+            d.user(UserAction::Locker(PickupAction::Submit));
             Ok(())
         }),
-        ("locker-fault", |d, c| {
-            d.view
-                .show_extra(Some(sample_locker(LockerStage::Fault, c.english)));
+        ("locker-opened", |d, _| d.to_locker_open()),
+        ("locker-done", |d, _| {
+            d.to_locker_open()?;
+            d.done(Completion::Locker(LockerCompletion::Closed {
+                item: sample_locker_item().id,
+            }));
+            Ok(())
+        }),
+        ("locker-nothing", |d, _| {
+            d.user(UserAction::Start(JourneyKind::Locker));
+            d.user(UserAction::Locker(PickupAction::ByCard));
+            d.card(FATHER)?;
+            d.done(Completion::Locker(LockerCompletion::Looked(Ok(
+                PickupLookup::NotFound {
+                    attempts_left: None,
+                },
+            ))));
+            Ok(())
+        }),
+        ("locker-fault", |d, _| {
+            d.to_locker_looking()?;
+            d.done(Completion::Locker(LockerCompletion::Looked(Ok(
+                PickupLookup::Found(vec![sample_locker_item()]),
+            ))));
+            d.done(Completion::Locker(LockerCompletion::Opened {
+                item: sample_locker_item().id,
+                result: OpenResult::Jammed,
+            }));
             Ok(())
         }),
         ("card-issue", |d, _| {
@@ -979,7 +1022,6 @@ impl HeadlessKiosk {
         driver.user(UserAction::SetElder(elder));
         let ctx = Ctx {
             scan: self.scan.clone(),
-            english,
         };
         script(driver, &ctx).with_context(|| format!("screen {name}"))?;
         settle(&self.main);

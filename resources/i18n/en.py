@@ -248,4 +248,6 @@ EN = {
 "这台自助机的取件柜还没有开通。证件办好后，请按短信通知到综合窗口领取。": "This kiosk's lockers are not in service yet. When your documents are ready, please collect them at the service window as the text message says.",
 "暂不制卡": "Not now",
 "不再尝试": "Stop here",
+"取件完成": "Collected",
+"证件已取走，柜门已关好。请妥善保管您的证件。": "Your documents are collected and the door is shut. Please keep them safe.",
 }

@@ -93,6 +93,7 @@ impl Availability {
             // The acceptance notice must print: a resident leaves with paper.
             JourneyKind::Apply => &[DeviceClass::IdCard, DeviceClass::Printer],
             JourneyKind::Progress | JourneyKind::Guide | JourneyKind::Evaluate => &[],
+            JourneyKind::Locker => &[DeviceClass::Locker],
             JourneyKind::CardIssue => &[
                 DeviceClass::IdCard,
                 DeviceClass::Dispenser,

@@ -68,6 +68,8 @@ pub enum Effect {
     },
     /// Social security card issuing (see `issue_card`).
     Card(super::issue_card::CardEffect),
+    /// Locker pickup (see `locker`).
+    Locker(super::locker::LockerEffect),
     /// The session is over: drop its scans, print jobs and everything it showed.
     EndSession {
         session: SessionId,

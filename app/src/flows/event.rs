@@ -54,6 +54,8 @@ pub enum JourneyKind {
     Evaluate,
     /// A social security card made on the spot.
     CardIssue,
+    /// Collecting finished documents from the locker.
+    Locker,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +72,7 @@ pub enum UserAction {
     Guide(GuideAction),
     Evaluate(EvaluateAction),
     Card(CardAction),
+    Locker(crate::flows::locker::PickupAction),
 }
 
 /// Why a platform look-up gave nothing.
@@ -110,6 +113,7 @@ pub enum Completion {
     },
     EvaluationSaved,
     Card(CardCompletion),
+    Locker(crate::flows::locker::LockerCompletion),
 }
 
 /// A scanned page: its content hash and the thumbnail to show.

@@ -14,6 +14,7 @@ pub mod evaluate;
 pub mod event;
 pub mod guide;
 pub mod issue_card;
+pub mod locker;
 pub mod progress;
 pub mod session;
 

@@ -8,6 +8,7 @@ use super::evaluate::Evaluate;
 use super::event::{Event, JourneyKind, UserAction};
 use super::guide::{Guide, GuideExit};
 use super::issue_card::{CardCtx, IssueCard};
+use super::locker::Pickup;
 use super::progress::Progress;
 use super::{Ctx, SessionId};
 use crate::domain::text::Bilingual;
@@ -42,6 +43,7 @@ pub enum Journey {
     Guide(Guide),
     Evaluate(Evaluate),
     CardIssue(Box<IssueCard>),
+    Locker(Pickup),
     /// The journey cannot run now; the reason in plain words.
     OutOfService {
         journey: JourneyKind,
@@ -56,6 +58,7 @@ impl Journey {
             Journey::Progress(p) => p.is_busy(),
             Journey::Guide(g) => g.is_busy(),
             Journey::CardIssue(c) => c.is_busy(),
+            Journey::Locker(l) => l.is_busy(),
             Journey::Home | Journey::Evaluate(_) | Journey::OutOfService { .. } => false,
         }
     }
@@ -130,6 +133,12 @@ impl Session {
                         }
                         _ => Out::default(),
                     },
+                    Journey::Locker(l) => match completion {
+                        crate::flows::event::Completion::Locker(done) => {
+                            l.on_completion(done, self.id)
+                        }
+                        _ => Out::default(),
+                    },
                     Journey::Home | Journey::OutOfService { .. } => Out::default(),
                 };
                 self.finish(out, ctx)
@@ -168,6 +177,7 @@ impl Session {
                     Journey::Apply(a) => a.on_card(&identity, ctx),
                     Journey::Progress(p) => p.on_card(&identity.id_number, self.id),
                     Journey::CardIssue(c) => c.on_card(&identity, ctx, self.id),
+                    Journey::Locker(l) => l.on_card(&identity, self.id),
                     _ => Out::default(),
                 };
                 effects.extend(self.finish(out, ctx));
@@ -178,6 +188,7 @@ impl Session {
                 match &mut self.journey {
                     Journey::Apply(a) => a.message = Some(reason),
                     Journey::CardIssue(c) => c.message = Some(reason),
+                    Journey::Locker(l) => l.message = Some(reason),
                     _ => {}
                 }
                 Vec::new()
@@ -241,6 +252,10 @@ impl Session {
                     _ => Out::default(),
                 }
             }
+            UserAction::Locker(a) => match &mut self.journey {
+                Journey::Locker(l) => l.on_action(a, self.id),
+                _ => Out::default(),
+            },
         };
         effects.extend(self.finish(out, ctx));
         keep_last_idle_timer(effects)
@@ -262,6 +277,7 @@ impl Session {
             JourneyKind::Guide => Journey::Guide(Guide::default()),
             JourneyKind::Evaluate => Journey::Evaluate(Evaluate::new(None)),
             JourneyKind::CardIssue => Journey::CardIssue(Box::new(IssueCard::new())),
+            JourneyKind::Locker => Journey::Locker(Pickup::default()),
         };
     }
 

@@ -3,6 +3,8 @@
 //! the session that asked. Nothing here decides anything; the flows do.
 
 pub mod cards;
+mod locker;
+pub mod locker_watch;
 mod print;
 mod scan;
 
@@ -34,6 +36,10 @@ pub struct Services {
     pub sequence: Arc<crate::runtime::system::DailySequence>,
     /// The social security card unit (dispenser, encoder, card printer).
     pub cards: cards::CardUnit,
+    /// The locker bank (`None` when not fitted).
+    pub locker: Option<kiosk_locker::LockerHandle>,
+    /// This kiosk's id, for the events the platform hears.
+    pub kiosk_id: String,
 }
 
 pub struct KioskIo {
@@ -144,6 +150,7 @@ impl Io for KioskIo {
                     });
             }
             Effect::Card(effect) => cards::run(self, effect),
+            Effect::Locker(effect) => locker::run(self, effect),
             Effect::EndSession { session } => self.end_session(session),
         }
     }

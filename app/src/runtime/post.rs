@@ -39,6 +39,12 @@ impl Mailbox {
         }
         n
     }
+
+    /// Waits up to `timeout` for the next event (for runners without an inbox: tools and
+    /// tests that carry effects out and read the answers).
+    pub fn recv_timeout(&self, timeout: std::time::Duration) -> Option<Event> {
+        self.rx.recv_timeout(timeout).ok()
+    }
 }
 
 /// A poster/mailbox pair; `wake` is called after each post (e.g. to schedule a pump on the

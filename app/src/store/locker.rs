@@ -426,6 +426,16 @@ impl Store {
             }
         };
         if let Some((state, note)) = state {
+            // A lock that did not open, or a board that fell silent after the unlock, is for
+            // staff: alerted in the same transaction, never retried by the kiosk.
+            let alert = match result {
+                OpenResult::Jammed => Some(AlertKind::Jammed),
+                OpenResult::NoReply { unlock_sent: true } => Some(AlertKind::NoReply),
+                _ => None,
+            };
+            if let Some(kind) = alert {
+                insert_alert(&tx, kind, &found.compartment, note, now_ms)?;
+            }
             let note = (state != ItemState::InLocker).then_some(note);
             set_state(&tx, item_id, state, note, now_ms)?;
         }

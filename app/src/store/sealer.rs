@@ -10,7 +10,7 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-use chacha20poly1305::aead::{Aead, Generate, Key, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, Generate, Key, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 use sha2::Digest as _;
@@ -93,18 +93,15 @@ impl Sealer {
     /// and that cannot be found by hashing guesses without the kiosk's key.
     pub fn keyed_hash(&self, text: &str) -> String {
         use hmac::{KeyInit as _, Mac as _};
-        match hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.hash_key) {
-            Ok(mut mac) => {
-                mac.update(text.as_bytes());
-                hex::encode(mac.finalize().into_bytes())
-            }
+        if let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.hash_key) {
+            mac.update(text.as_bytes());
+            hex::encode(mac.finalize().into_bytes())
+        } else {
             // HMAC takes keys of any length; unreachable, but still keyed if it happened.
-            Err(_) => {
-                let mut h = sha2::Sha256::new();
-                h.update(self.hash_key);
-                h.update(text.as_bytes());
-                hex::encode(h.finalize())
-            }
+            let mut h = sha2::Sha256::new();
+            h.update(self.hash_key);
+            h.update(text.as_bytes());
+            hex::encode(h.finalize())
         }
     }
 

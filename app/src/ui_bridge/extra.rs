@@ -1,53 +1,14 @@
-//! Pages the flows do not have yet: locker pickup and staff mode. The runtime fills these views and shows them with [`super::SlintView::show_extra`];
+//! The page the flows do not have yet: staff mode. The runtime fills these views and shows them with [`super::SlintView::show_extra`];
 //! the pages' callbacks arrive at [`ExtraHooks`]. When the flows gain these journeys, the
 //! views become a mapping from their states, like the others in `render.rs`.
 
 use std::rc::Rc;
 
 use kiosk_ui as ui;
-use slint::{ComponentHandle, SharedString};
+use slint::ComponentHandle;
 
 use super::render::Models;
 use super::sync;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LockerStage {
-    Choose,
-    WaitCard,
-    EnterCode,
-    Opening,
-    Opened,
-    /// Nothing waits for this resident.
-    Nothing,
-    /// The door did not open; `reason` says why.
-    Fault,
-    /// Pickup is not offered at this kiosk.
-    Closed,
-}
-
-/// Locker pickup, in the session's language.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LockerView {
-    pub stage: LockerStage,
-    pub code: String,
-    /// The compartment that opened (A03).
-    pub compartment: String,
-    /// What is in it.
-    pub contents: Vec<String>,
-    pub reason: String,
-}
-
-impl LockerView {
-    pub fn start() -> LockerView {
-        LockerView {
-            stage: LockerStage::Choose,
-            code: String::new(),
-            compartment: String::new(),
-            contents: Vec::new(),
-            reason: String::new(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceLine {
@@ -92,19 +53,7 @@ pub struct StaffView {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExtraPage {
-    Locker(LockerView),
     Staff(StaffView),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LockerAction {
-    /// The home tile was tapped.
-    Open,
-    ByCard,
-    ByCode,
-    SetCode(String),
-    Submit,
-    Done,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,10 +68,9 @@ pub enum StaffAction {
     SignOut,
 }
 
-/// Where the locker and staff pages' taps go. The runtime implements it (devices,
+/// Where the staff page's taps go. The runtime implements it (devices,
 /// store, authentication) and answers by showing an updated [`ExtraPage`].
 pub trait ExtraHooks {
-    fn locker(&self, action: LockerAction);
     fn staff(&self, action: StaffAction);
 }
 
@@ -133,19 +81,6 @@ pub struct FirstStepOnly {
 }
 
 impl ExtraHooks for FirstStepOnly {
-    fn locker(&self, action: LockerAction) {
-        match action {
-            // No pickup journey behind this page: say so instead of offering buttons that
-            // cannot open a door.
-            LockerAction::Open => self.view.show_extra(Some(ExtraPage::Locker(LockerView {
-                stage: LockerStage::Closed,
-                ..LockerView::start()
-            }))),
-            LockerAction::Done => self.view.show_extra(None),
-            _ => tracing::info!("locker pickup is not connected yet"),
-        }
-    }
-
     fn staff(&self, action: StaffAction) {
         match action {
             StaffAction::Open => self
@@ -159,18 +94,6 @@ impl ExtraHooks for FirstStepOnly {
 }
 
 pub(super) fn connect(window: &ui::MainWindow, hooks: &Rc<dyn ExtraHooks>) {
-    let l = window.global::<ui::LockerPage>();
-    let h = hooks.clone();
-    l.on_by_card(move || h.locker(LockerAction::ByCard));
-    let h = hooks.clone();
-    l.on_by_code(move || h.locker(LockerAction::ByCode));
-    let h = hooks.clone();
-    l.on_set_code(move |c| h.locker(LockerAction::SetCode(c.into())));
-    let h = hooks.clone();
-    l.on_submit(move || h.locker(LockerAction::Submit));
-    let h = hooks.clone();
-    l.on_done(move || h.locker(LockerAction::Done));
-
     let s = window.global::<ui::StaffPage>();
     let h = hooks.clone();
     s.on_set_pin(move |p| h.staff(StaffAction::SetPin(p.into())));
@@ -188,34 +111,10 @@ pub(super) fn connect(window: &ui::MainWindow, hooks: &Rc<dyn ExtraHooks>) {
     s.on_sign_out(move || h.staff(StaffAction::SignOut));
 }
 
-fn strings(v: &[String]) -> Vec<SharedString> {
-    v.iter().map(|s| s.as_str().into()).collect()
-}
-
 /// Writes `page` into its global, and empties the others' lists (nothing of one resident
 /// stays in a page that is not shown).
 #[allow(clippy::too_many_lines)] // one block per page, each a plain copy of its view
 pub(super) fn fill(window: &ui::MainWindow, models: &Models, page: Option<&ExtraPage>) {
-    let locker = match page {
-        Some(ExtraPage::Locker(v)) => v.clone(),
-        _ => LockerView::start(),
-    };
-    let l = window.global::<ui::LockerPage>();
-    l.set_stage(match locker.stage {
-        LockerStage::Choose => ui::LockerStage::Choose,
-        LockerStage::WaitCard => ui::LockerStage::WaitCard,
-        LockerStage::EnterCode => ui::LockerStage::EnterCode,
-        LockerStage::Opening => ui::LockerStage::Opening,
-        LockerStage::Opened => ui::LockerStage::Opened,
-        LockerStage::Nothing => ui::LockerStage::Nothing,
-        LockerStage::Fault => ui::LockerStage::Fault,
-        LockerStage::Closed => ui::LockerStage::Closed,
-    });
-    l.set_code(locker.code.as_str().into());
-    l.set_compartment(locker.compartment.as_str().into());
-    l.set_reason(locker.reason.as_str().into());
-    sync(&models.locker_contents, strings(&locker.contents));
-
     let staff = match page {
         Some(ExtraPage::Staff(v)) => v.clone(),
         _ => StaffView::default(),

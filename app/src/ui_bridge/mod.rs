@@ -3,7 +3,7 @@
 //! [`Event`] posted to the core's inbox, followed by a pump. [`SlintTimers`] runs the
 //! session's timers on Slint's timers, so UI tests drive them with mock time.
 //!
-//! Pages the flows do not have yet (locker pickup, staff mode) are shown from
+//! The page the flows do not have yet (staff mode) is shown from
 //! Rust-side views ([`extra`]) that the runtime fills; their callbacks go to [`ExtraHooks`].
 
 pub mod dev_panel;
@@ -15,6 +15,7 @@ pub mod launch;
 pub mod pinyin;
 mod render;
 mod render_card;
+mod render_locker;
 pub mod run;
 mod service;
 mod sim_panel;
@@ -41,6 +42,7 @@ use crate::flows::evaluate::EvaluateAction;
 use crate::flows::event::JourneyKind;
 use crate::flows::guide::GuideAction;
 use crate::flows::issue_card::CardAction;
+use crate::flows::locker::PickupAction;
 use crate::flows::progress::ProgressAction;
 use crate::flows::{Ctx, Event, Session, SessionId, UserAction};
 use crate::runtime::{Inbox, Pump, View};
@@ -179,7 +181,7 @@ impl Poster {
 }
 
 /// Wires every callback of the kiosk window: resident actions become events in `inbox`
-/// followed by `pump`; the keyboard is handled here; locker and staff actions go to
+/// followed by `pump`; the keyboard is handled here; staff actions go to
 /// `hooks`.
 pub fn connect(
     window: &MainWindow,
@@ -194,6 +196,7 @@ pub fn connect(
     connect_progress(window, &post);
     connect_guide_and_evaluate(window, &post);
     connect_card(window, &post);
+    connect_locker(window, &post);
     extra::connect(window, hooks);
     keyboard::connect(window, view);
 }
@@ -209,7 +212,7 @@ fn connect_kiosk(window: &MainWindow, view: &SlintView, post: &Poster, hooks: &R
             J::Progress => JourneyKind::Progress,
             J::Guide => JourneyKind::Guide,
             J::Evaluate => JourneyKind::Evaluate,
-            J::Locker => return h.locker(extra::LockerAction::Open),
+            J::Locker => JourneyKind::Locker,
             J::Card => JourneyKind::CardIssue,
             J::Staff => return h.staff(extra::StaffAction::Open),
         };
@@ -349,6 +352,23 @@ fn connect_guide_and_evaluate(window: &MainWindow, post: &Poster) {
     e.on_submit(move || evaluate(&p, EvaluateAction::Submit));
     let p = post.clone();
     e.on_skip(move || evaluate(&p, EvaluateAction::Skip));
+}
+
+fn connect_locker(window: &MainWindow, post: &Poster) {
+    let g = window.global::<kiosk_ui::LockerPage>();
+    let locker = |p: &Poster, a: PickupAction| p.user(UserAction::Locker(a));
+    let p = post.clone();
+    g.on_by_card(move || locker(&p, PickupAction::ByCard));
+    let p = post.clone();
+    g.on_by_code(move || locker(&p, PickupAction::ByCode));
+    let p = post.clone();
+    g.on_set_code(move |c| locker(&p, PickupAction::SetCode(c.into())));
+    let p = post.clone();
+    g.on_submit(move || locker(&p, PickupAction::Submit));
+    let p = post.clone();
+    g.on_back(move || locker(&p, PickupAction::Back));
+    let p = post.clone();
+    g.on_done(move || locker(&p, PickupAction::Finish));
 }
 
 fn connect_card(window: &MainWindow, post: &Poster) {

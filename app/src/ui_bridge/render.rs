@@ -201,6 +201,7 @@ pub(super) fn clear(window: &ui::MainWindow, models: &Models) {
     window.global::<ui::Keyboard>().set_pinyin(none());
     super::extra::fill(window, models, None);
     super::render_card::clear(window, models);
+    super::render_locker::clear(window, models);
 }
 
 /// Text in the session's language.
@@ -285,6 +286,10 @@ pub(super) fn session(
             evaluate(window, models, lang, e),
             e.message.as_ref().map(|m| (m, ui::MessageKind::Error)),
         ),
+        Journey::Locker(l) => {
+            let (screen, message) = super::render_locker::locker(window, models, lang, l);
+            (screen, message.map(|m| (m, ui::MessageKind::Error)))
+        }
         Journey::CardIssue(c) => {
             let (screen, message) = super::render_card::card_issue(window, models, lang, c);
             (screen, message.map(|m| (m, ui::MessageKind::Error)))
@@ -321,6 +326,7 @@ fn out_of_service_title(lang: Lang, journey: JourneyKind) -> SharedString {
         JourneyKind::Guide => ("办事指南", "Guides"),
         JourneyKind::Evaluate => ("服务评价", "Rating the service"),
         JourneyKind::CardIssue => ("社保卡即时制卡", "Making a social security card"),
+        JourneyKind::Locker => ("取件柜取件", "Collecting from the locker"),
     };
     lang.t(
         &format!("{zh}暂时停用"),
@@ -334,9 +340,7 @@ fn home(window: &ui::MainWindow, session: &Session, ctx: &Ctx<'_>) {
     h.set_apply_paused(a.blocked(JourneyKind::Apply).is_some());
     h.set_progress_paused(a.blocked(JourneyKind::Progress).is_some());
     h.set_guide_paused(a.blocked(JourneyKind::Guide).is_some());
-    // Pickup from the locker is not offered until its journey (issue 6's app part) exists:
-    // the tile says it is paused rather than open a page that cannot open a door.
-    h.set_locker_paused(true);
+    h.set_locker_paused(a.blocked(JourneyKind::Locker).is_some());
     h.set_card_paused(a.blocked(JourneyKind::CardIssue).is_some());
     h.set_opening_hours(ctx.centre.opening_hours.as_str().into());
 }
@@ -1228,7 +1232,6 @@ fn evaluate(window: &ui::MainWindow, models: &Models, lang: Lang, e: &Evaluate) 
 
 fn extra_screen(page: &ExtraPage) -> ui::Screen {
     match page {
-        ExtraPage::Locker(_) => ui::Screen::Locker,
         ExtraPage::Staff(_) => ui::Screen::Staff,
     }
 }

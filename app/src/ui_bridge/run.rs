@@ -34,7 +34,7 @@ pub struct Wiring {
     pub io: Box<dyn Io>,
     pub clock: Box<dyn Clock>,
     pub fresh: Box<dyn FreshSource>,
-    /// Locker, card and staff pages; `None` opens each at its first step only.
+    /// The staff page; `None` opens it at its first step only.
     pub hooks: Option<Rc<dyn ExtraHooks>>,
     pub options: ViewOptions,
 }

@@ -18,6 +18,10 @@ use crate::check::load_all;
 use crate::domain::progress::{ItemProgress, ItemState, ProgressRecord};
 use crate::domain::text::Bilingual;
 use crate::flows::event::{Completion, LookupFailure, ScannedPage};
+use crate::domain::locker::{
+    ItemState as LockerItemState, LockerItem, OpenResult, PickupKey, PickupLookup,
+};
+use crate::flows::locker::{LockerCompletion, LockerEffect};
 use crate::flows::issue_card::{
     CaptureEnd, CardAnswer, CardCompletion, CardEffect, CardEligibility,
 };
@@ -35,6 +39,7 @@ struct World {
     marriage: Result<(), LookupFailure>,
     print: Result<(), Bilingual>,
     scan_jams: bool,
+    door_jams: bool,
     progress: Result<Vec<ProgressRecord>, LookupFailure>,
     /// Effects seen, by kind, for assertions.
     seen: Vec<&'static str>,
@@ -47,6 +52,7 @@ impl Default for World {
             marriage: Ok(()),
             print: Ok(()),
             scan_jams: false,
+            door_jams: false,
             progress: Ok(vec![ProgressRecord {
                 number: "260203-33010601-0004".into(),
                 one_thing: "新生儿出生“一件事”".into(),
@@ -153,11 +159,65 @@ impl Io for FakeIo {
                 None
             }
             Effect::Card(card) => card_answer(&mut world, &card),
+            Effect::Locker(locker) => Some(locker_answer(&mut world, &locker)),
             Effect::CancelScan { .. } | Effect::StartTimer { .. } | Effect::CancelTimer(_) => None,
         };
         if let Some(event) = event {
             self.inbox.post(event);
         }
+    }
+}
+
+/// The locker store and doors: code 12345678 and the sample cards find one item in A03; the
+/// door opens (or jams) and the test closes it.
+fn locker_answer(world: &mut World, effect: &LockerEffect) -> Event {
+    let item = LockerItem {
+        id: uuid::Uuid::from_u128(3),
+        application_id: uuid::Uuid::from_u128(7),
+        case_number: "260210-33010601-0007".into(),
+        compartment: "A03".into(),
+        state: LockerItemState::InLocker,
+        applicant_masked: "韩**".into(),
+        documents: vec!["出生医学证明".into(), "居民户口簿".into()],
+        size: kiosk_locker::Size::M,
+        deposited_ms: None,
+        note: None,
+    };
+    let (session, completion) = match effect {
+        LockerEffect::Lookup { session, key } => {
+            world.seen.push("locker-lookup");
+            let found = match key {
+                PickupKey::Code(code) => code == "12345678",
+                PickupKey::Card { .. } => true,
+            };
+            let answer = if found {
+                PickupLookup::Found(vec![item])
+            } else {
+                PickupLookup::NotFound {
+                    attempts_left: Some(4),
+                }
+            };
+            (*session, LockerCompletion::Looked(Ok(answer)))
+        }
+        LockerEffect::Open { session, item, .. } => {
+            world.seen.push("locker-open");
+            let result = if world.door_jams {
+                OpenResult::Jammed
+            } else {
+                OpenResult::Opened
+            };
+            (
+                *session,
+                LockerCompletion::Opened {
+                    item: *item,
+                    result,
+                },
+            )
+        }
+    };
+    Event::Done {
+        session,
+        completion: Completion::Locker(completion),
     }
 }
 
@@ -819,16 +879,50 @@ fn the_idle_reset_leaves_nothing_of_the_resident_anywhere() {
 }
 
 #[test]
-fn the_locker_tile_says_pickup_is_paused_and_goes_back_home() {
+fn documents_are_collected_with_the_sms_code_after_a_wrong_one() {
     let ui = Ui::new();
     ui.tap("取件柜取件");
     assert_eq!(ui.screen(), ui::Screen::Locker);
-    assert!(ui.shows("取件柜暂停服务"));
-    assert!(
-        ui.buttons("刷身份证取件").is_empty(),
-        "no button that cannot work"
+    ui.tap("输入取件码");
+    ui.keys("11112222");
+    ui.tap("开柜取件");
+    assert!(ui.shows("取件码不对"), "{:?}", ui.texts());
+    assert!(ui.shows("还可以再试4次"));
+    // The field is empty again, with the keypad up.
+    ui.keys("12345678");
+    ui.tap("开柜取件");
+    assert!(ui.shows("柜门已打开"), "{:?}", ui.texts());
+    assert!(ui.shows("A03"));
+    assert!(ui.shows("出生医学证明"));
+    let session = ui.core.borrow().session.id;
+    ui.send(Event::Done {
+        session,
+        completion: Completion::Locker(LockerCompletion::Closed {
+            item: uuid::Uuid::from_u128(3),
+        }),
+    });
+    assert!(ui.shows("取件完成"));
+    ui.tap("完成");
+    assert_eq!(ui.screen(), ui::Screen::Evaluate);
+    ui.tap("跳过，不评价");
+    assert_eq!(ui.screen(), ui::Screen::Home);
+    assert_eq!(
+        ui.app.global::<ui::LockerPage>().get_compartment(),
+        "",
+        "nothing of the pickup stays on the page"
     );
-    ui.tap("返回首页");
+}
+
+#[test]
+fn a_door_that_does_not_open_is_told_and_sent_to_staff() {
+    let ui = Ui::new();
+    ui.world.borrow_mut().door_jams = true;
+    ui.tap("取件柜取件");
+    ui.tap("刷身份证取件");
+    ui.card("resident_han.json");
+    assert!(ui.shows("柜门没能打开"), "{:?}", ui.texts());
+    assert!(ui.shows("已通知工作人员"));
+    ui.tap("完成");
     assert_eq!(ui.screen(), ui::Screen::Home);
 }
 

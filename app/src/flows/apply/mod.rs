@@ -394,7 +394,8 @@ impl Apply {
             }
             Completion::ScanPage { material, page } => self.on_scan_page(&material, page),
             Completion::ScanFailed { material, reason } => self.on_scan_failed(&material, reason),
-            Completion::Progress(_) | Completion::EvaluationSaved | Completion::Card(_) => {}
+            Completion::Progress(_) | Completion::EvaluationSaved | Completion::Card(_)
+            | Completion::Locker(_) => {}
         }
         Out::default()
     }
