@@ -166,6 +166,8 @@ pub fn assemble(options: &Options) -> anyhow::Result<Kiosk> {
         cards: devices.cards.clone(),
         locker: devices.locker.clone(),
         kiosk_id: config.kiosk_id.clone(),
+        locker_door_alert: config.devices.locker.door_open_alert_after,
+        overdue_after_days: config.devices.locker.overdue_after_days,
     });
     // A card attempt a crash interrupted is finished before anyone can start another (the
     // start waits for it); without one, a card left in the machine is looked for meanwhile.
@@ -180,6 +182,15 @@ pub fn assemble(options: &Options) -> anyhow::Result<Kiosk> {
         let cards = devices.cards.clone();
         let store = store.clone();
         tokio.spawn(async move { report(&crate::io::cards::recover(&cards, &store).await) });
+    }
+    if options.simulate && store.staff_count()? == 0 {
+        // Simulation only: a known account so staff mode can be tried (README).
+        store.set_staff_pin(
+            "1001",
+            "模拟值班员",
+            "246810",
+            jiff::Timestamp::now().as_millisecond(),
+        )?;
     }
     if let Some(locker) = &devices.locker {
         // A door that was being opened, or stood open, when the kiosk stopped goes to staff

@@ -265,6 +265,8 @@ impl CardKiosk {
             cards: devices.cards.clone(),
             locker: None,
             kiosk_id: config.kiosk_id.clone(),
+            locker_door_alert: config.devices.locker.door_open_alert_after,
+            overdue_after_days: config.devices.locker.overdue_after_days,
         });
         Ok(CardKiosk {
             loaded: Rc::new(loaded),

@@ -43,6 +43,43 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     crate::ui_bridge::launch::run(kiosk, args, started)
 }
 
+/// Staff accounts for staff mode.
+#[derive(Subcommand, Debug, Clone)]
+pub enum StaffCommand {
+    /// Create a staff account or change its name and PIN; the PIN is read from standard input
+    /// (6 to 12 digits), never from the command line.
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The work id staff type in (letters and digits).
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// `kiosk staff add`.
+pub fn staff(command: &StaffCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        StaffCommand::Add { store, id, name } => {
+            let store = store.open()?;
+            let mut pin = zeroize::Zeroizing::new(String::new());
+            std::io::stdin()
+                .read_line(&mut pin)
+                .context("cannot read the PIN from standard input")?;
+            store.set_staff_pin(
+                id,
+                name,
+                pin.trim(),
+                jiff::Timestamp::now().as_millisecond(),
+            )?;
+            println!("staff {id} saved");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct ScreensArgs {
     #[arg(long, default_value = "config/kiosk.toml")]

@@ -45,6 +45,9 @@ enum Command {
     /// Social security cards: issue one non-interactively, recover after a crash, records.
     #[command(subcommand)]
     Card(kiosk_app::card_command::CardCommand),
+    /// Staff accounts for staff mode (PINs are kept as argon2 hashes).
+    #[command(subcommand)]
+    Staff(commands::StaffCommand),
     /// Render every screen to PNG (Chinese and English, normal and elder mode); no display needed.
     Screens(commands::ScreensArgs),
 }
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
         Command::Outbox(c) => commands::outbox(&c),
         Command::Card(c) => kiosk_app::card_command::run(&c),
         Command::Screens(a) => commands::screens(a),
+        Command::Staff(c) => commands::staff(&c),
     };
     match result {
         Ok(code) => code,

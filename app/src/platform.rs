@@ -425,3 +425,31 @@ fn collection_text(c: &wire::Collection) -> Option<String> {
         wire::Collection::HandedOver => "已交付".to_owned(),
     })
 }
+
+/// Finished applications the platform wants loaded into this kiosk's locker.
+pub async fn lockers_ready(
+    client: &PlatformClient,
+) -> Result<Vec<crate::domain::locker::ReadyApplication>, LookupFailure> {
+    use crate::domain::locker::{ReadyApplication, Size};
+    match client.lockers_ready().await {
+        Ok(answer) => Ok(answer
+            .applications
+            .into_iter()
+            .map(|a| ReadyApplication {
+                application_id: a.application_id,
+                case_number: a.case_number,
+                applicant_masked: a.applicant_masked,
+                holder_hashes: a.applicant_id_sha256,
+                documents: a.items.into_iter().map(|i| i.result).collect(),
+                size: match a.size_hint {
+                    wire::SizeHint::S => Size::S,
+                    wire::SizeHint::M => Size::M,
+                    wire::SizeHint::L => Size::L,
+                },
+                ready_since_ms: a.ready_since.as_millisecond(),
+            })
+            .collect()),
+        Err(e) if e.is_unavailable() => Err(LookupFailure::Unavailable),
+        Err(_) => Err(LookupFailure::NotFound),
+    }
+}

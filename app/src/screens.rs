@@ -22,26 +22,26 @@ use kiosk_idcard::sim::card::SimCard;
 use kiosk_link::{DeviceState, DeviceStatus};
 
 use crate::check::Loaded;
+use crate::domain::locker::{
+    ItemState as LockerItemState, LockerItem, OpenResult, PickupLookup, ReadyApplication,
+    Size as LockerSize,
+};
 use crate::domain::progress::{ItemProgress, ItemState, ProgressRecord};
 use crate::flows::apply::ApplyAction;
 use crate::flows::availability::DeviceClass;
 use crate::flows::evaluate::EvaluateAction;
 use crate::flows::event::{Completion, JourneyKind, LookupFailure, ScannedPage};
 use crate::flows::guide::GuideAction;
-use crate::domain::locker::{
-    ItemState as LockerItemState, LockerItem, OpenResult, PickupLookup, Size as LockerSize,
-};
-use crate::flows::locker::{LockerCompletion, PickupAction};
 use crate::flows::issue_card::{
     Candidate, CaptureEnd, CardAction, CardAnswer, CardCompletion, CardEligibility, CardWhere,
     MakeStep, StepFailure,
 };
+use crate::flows::locker::{LockerCompletion, PickupAction};
 use crate::flows::progress::ProgressAction;
+use crate::flows::staff::{CompartmentView, StaffAction, StaffCompletion, StaffOverview};
 use crate::flows::{Effect, Event, Fresh, TimerId, UserAction};
 use crate::runtime::{Clock, Core, FreshSource, Inbox, Io, Parts, Pump, Timers};
-use crate::ui_bridge::extra::{
-    CompartmentLine, ConsumableLine, DeviceLine, ExtraPage, StaffView,
-};
+use crate::store::{SignIn, StaffMember};
 use crate::ui_bridge::{MainWindow, SlintView, ViewOptions, connect};
 
 // ---------------------------------------------------------------------------------------------
@@ -159,9 +159,7 @@ impl Driver {
         let core = Rc::new(RefCell::new(Core::new(loaded, parts, inbox.clone())));
         let pump = Pump::new();
         pump.bind(&core);
-        let hooks: Rc<dyn crate::ui_bridge::ExtraHooks> =
-            Rc::new(crate::ui_bridge::extra::FirstStepOnly { view: view.clone() });
-        connect(window, &view, inbox, pump, &hooks);
+        connect(window, &view, inbox, pump);
         core.borrow().render();
         Driver {
             core,
@@ -431,76 +429,66 @@ impl Driver {
     }
 }
 
-fn sample_staff(signed_in: bool) -> ExtraPage {
-    let device = |id: &str, name: &str, ok: bool, state: &str, detail: &str| DeviceLine {
-        id: id.into(),
-        name: name.into(),
-        ok,
-        state: state.into(),
-        detail: detail.into(),
-    };
-    let consumable = |name: &str, percent: u8, text: &str, low: bool| ConsumableLine {
-        name: name.into(),
-        percent,
-        text: text.into(),
-        low,
-    };
-    let compartment =
-        |label: &str, size: &str, state: &str, item: &str, overdue: bool| CompartmentLine {
-            label: label.into(),
-            size: size.into(),
-            state: state.into(),
-            item: item.into(),
-            overdue,
-        };
-    ExtraPage::Staff(StaffView {
-        signed_in,
-        devices: vec![
-            device(
-                "idcard",
-                "身份证阅读器",
-                true,
-                "正常",
-                "GA467 SAM，串口 /dev/kiosk/idcard",
-            ),
-            device(
-                "printer",
-                "凭条打印机",
-                false,
-                "缺纸",
-                "纸卷用完，请更换 80 mm 热敏纸",
-            ),
-            device("scanner", "扫描仪", true, "正常", ""),
-            device("dispenser", "发卡机", true, "正常", "卡箱剩余 43 张"),
-            device("locker", "取件柜", true, "正常", "2 块锁控板在线"),
-        ],
-        consumables: vec![
-            consumable("热敏纸", 0, "已用完", true),
-            consumable("空白社保卡", 43, "43 张", false),
-            consumable("卡面色带", 70, "约 350 张", false),
-        ],
-        outbox_pending: 2,
-        sync_state: "上次上报 09:58，2 件等待平台恢复后上报".into(),
-        platform_ok: false,
-        compartments: vec![
-            compartment("A01", "小格", "空闲", "", false),
-            compartment(
-                "A02",
-                "小格",
-                "待取",
-                "260203-33010601-0004 出生医学证明",
-                false,
-            ),
-            compartment(
-                "A05",
-                "中格",
-                "超期未取（8天）",
-                "260129-33010601-0002 退休证",
-                true,
-            ),
-        ],
-        notice: String::new(),
-    })
+impl Driver {
+    /// Staff mode signed in, the printer out of paper, a compartment overdue.
+    fn to_staff_overview(&self) {
+        self.send(Event::DeviceChanged {
+            device: DeviceClass::Printer,
+            status: DeviceStatus {
+                state: DeviceState::HardwareError,
+                detail: Some("纸卷用完，请更换 80 mm 热敏纸".into()),
+            },
+        });
+        for device in [
+            DeviceClass::IdCard,
+            DeviceClass::Scanner,
+            DeviceClass::Locker,
+        ] {
+            self.send(Event::DeviceChanged {
+                device,
+                status: DeviceStatus::online(),
+            });
+        }
+        self.user(UserAction::Start(JourneyKind::Staff));
+        self.user(UserAction::Staff(StaffAction::SetId("1001".into())));
+        self.user(UserAction::Staff(StaffAction::SetPin("246810".into())));
+        self.user(UserAction::Staff(StaffAction::SignIn));
+        self.done(Completion::Staff(StaffCompletion::SignedIn(Ok(
+            SignIn::Ok(StaffMember {
+                id: "1001".into(),
+                name: "值班员".into(),
+            }),
+        ))));
+        let compartment =
+            |label: &str, size, item: Option<&str>, attention: Option<&str>| CompartmentView {
+                label: label.into(),
+                size,
+                item: item.map(str::to_owned),
+                attention: attention.map(str::to_owned),
+            };
+        self.done(Completion::Staff(StaffCompletion::Overview(Ok(
+            StaffOverview {
+                outbox_pending: 2,
+                outbox_failing: 1,
+                compartments: vec![
+                    compartment("A01", LockerSize::S, None, None),
+                    compartment(
+                        "A02",
+                        LockerSize::S,
+                        Some("260203-33010601-0004 韩**"),
+                        None,
+                    ),
+                    compartment(
+                        "A05",
+                        LockerSize::M,
+                        Some("260129-33010601-0002 王*"),
+                        Some("超期未取"),
+                    ),
+                ],
+                alerts: vec!["A07 door_left_open: the door has been open for 130 s".into()],
+            },
+        ))));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -928,11 +916,27 @@ fn screens() -> Vec<(&'static str, Script)> {
             Ok(())
         }),
         ("staff-sign-in", |d, _| {
-            d.view.show_extra(Some(sample_staff(false)));
+            d.user(UserAction::Start(JourneyKind::Staff));
             Ok(())
         }),
         ("staff", |d, _| {
-            d.view.show_extra(Some(sample_staff(true)));
+            d.to_staff_overview();
+            Ok(())
+        }),
+        ("staff-load", |d, _| {
+            d.to_staff_overview();
+            d.user(UserAction::Staff(StaffAction::Load));
+            d.done(Completion::Staff(StaffCompletion::Ready(Ok(vec![
+                ReadyApplication {
+                    application_id: uuid::Uuid::from_u128(9),
+                    case_number: "260205-33010601-0011".into(),
+                    applicant_masked: "韦**".into(),
+                    holder_hashes: Vec::new(),
+                    documents: vec!["出生医学证明".into(), "居民户口簿".into()],
+                    size: LockerSize::S,
+                    ready_since_ms: 0,
+                },
+            ]))));
             Ok(())
         }),
     ]

@@ -1,8 +1,8 @@
 //! Locker pickup through the kiosk's real effects: the store on disk, the lock-board driver
 //! over an in-memory link to the board simulator. Documents are loaded as staff would (the
 //! store's deposit steps), then collected by code and by ID card: wrong codes up to the
-//! cool-down, a jammed lock, two pickups at once on different doors, and a restart while a
-//! door is open.
+//! cool-down, a jammed lock, two pickups at once on different doors, a restart while a door
+//! is open; staff loading and recall through the staff effects, and the PIN lock-out.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -11,15 +11,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk_app::domain::locker::{
-    Actor, CodeLimits, ItemState, OpenResult, Operation, PickupKey, PickupLookup,
-    ReadyApplication, Size,
+    Actor, CodeLimits, ItemState, OpenResult, Operation, PickupKey, PickupLookup, ReadyApplication,
+    Size,
 };
 use kiosk_app::flows::event::{Completion, Event};
 use kiosk_app::flows::locker::{LockerCompletion, LockerEffect};
+use kiosk_app::flows::staff::{StaffCompletion, StaffEffect};
 use kiosk_app::flows::{Effect, SessionId};
 use kiosk_app::io::{KioskIo, Services};
 use kiosk_app::runtime::{Io, Mailbox, mailbox};
-use kiosk_app::store::Store;
+use kiosk_app::store::{SignIn, Store};
 use kiosk_locker::{
     BankConfig, CompartmentId, HandleOptions, LockerHandle, Polarity, SimConfig, SimControl,
     Timeouts,
@@ -104,6 +105,8 @@ fn rig_in(dir: tempfile::TempDir) -> Rig {
         cards: kiosk_app::io::cards::CardUnit::default(),
         locker: Some(locker.clone()),
         kiosk_id: KIOSK.into(),
+        locker_door_alert: Duration::from_mins(2),
+        overdue_after_days: 7,
     });
     let (poster, answers) = mailbox(Arc::new(|| {}));
     let io = KioskIo::new(rt.handle().clone(), poster, services);
@@ -258,7 +261,10 @@ fn a_code_opens_the_door_and_the_pickup_is_recorded_when_it_shuts() {
         "{audit:?}"
     );
     assert!(r.store.verify_audit().unwrap().is_ok());
-    assert!(r.store.outbox_stats().unwrap().pending >= 1, "the platform is told");
+    assert!(
+        r.store.outbox_stats().unwrap().pending >= 1,
+        "the platform is told"
+    );
     // The code is used up.
     assert!(matches!(
         r.lookup(PickupKey::Code("12345678".into())),
@@ -296,7 +302,10 @@ fn wrong_codes_are_limited_then_cooled_down_and_each_refusal_is_audited() {
         .filter(|(k, _)| k == "locker.denied")
         .count();
     // Every wrong code and the right one refused during the cool-down.
-    assert_eq!(denied, usize::try_from(limits.attempts_per_window).unwrap() + 1);
+    assert_eq!(
+        denied,
+        usize::try_from(limits.attempts_per_window).unwrap() + 1
+    );
 }
 
 #[test]
@@ -375,10 +384,9 @@ fn a_restart_with_a_door_open_leaves_a_record_of_what_happened() {
             .unwrap()
             .unwrap();
         let locker = r.locker.clone();
-        let outcome = r
-            .rt
-            .block_on(async move { locker.open(&CompartmentId::new("B1-06")).await })
-            .unwrap();
+        let outcome =
+            r.rt.block_on(async move { locker.open(&CompartmentId::new("B1-06")).await })
+                .unwrap();
         r.store
             .locker_opened(item, OpenResult::from(outcome), now_ms())
             .unwrap();
@@ -403,4 +411,117 @@ fn a_restart_with_a_door_open_leaves_a_record_of_what_happened() {
     );
     assert!(store.verify_audit().unwrap().is_ok());
     std::fs::remove_dir_all(&path).ok();
+}
+
+fn staff_answer(r: &Rig) -> StaffCompletion {
+    match r.answers.recv_timeout(Duration::from_secs(20)) {
+        Some(Event::Done {
+            completion: Completion::Staff(c),
+            ..
+        }) => c,
+        other => panic!("expected a staff answer, got {other:?}"),
+    }
+}
+
+fn wait_open(r: &Rig, board: u8, lock: u8) {
+    for _ in 0..200 {
+        if r.sim.is_open(board, lock) == Some(true) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("door {board}-{lock} never opened");
+}
+
+#[test]
+fn staff_load_a_compartment_and_recall_it_under_the_same_door_checks() {
+    let r = rig();
+    let ready = ReadyApplication {
+        application_id: uuid::Uuid::now_v7(),
+        case_number: "260210-33010601-0099".into(),
+        applicant_masked: "韩**".into(),
+        holder_hashes: vec![sha256_hex(FATHER_ID)],
+        documents: vec!["居民户口簿".into()],
+        size: Size::S,
+        ready_since_ms: now_ms(),
+    };
+    r.io.run(Effect::Staff(StaffEffect::Deposit {
+        session: SESSION,
+        staff: "1001".into(),
+        compartment: "B1-07".into(),
+        ready: Box::new(ready),
+    }));
+    wait_open(&r, 1, 7);
+    r.sim.close(1, 7);
+    match staff_answer(&r) {
+        StaffCompletion::Notice(text) => assert!(text.zh.contains("已放入 B1-07"), "{text:?}"),
+        other => panic!("{other:?}"),
+    }
+    let PickupLookup::Found(items) = r.lookup(card_key()) else {
+        panic!("the applicant's card finds the deposit");
+    };
+    assert_eq!(items[0].compartment, "B1-07");
+    assert!(
+        r.audit_kinds()
+            .iter()
+            .any(|(k, a)| k.contains("deposit") && a == "staff:1001"),
+        "{:?}",
+        r.audit_kinds()
+    );
+    // The resident does not come: staff take it back.
+    r.io.run(Effect::Staff(StaffEffect::Recall {
+        session: SESSION,
+        staff: "1001".into(),
+        compartment: "B1-07".into(),
+    }));
+    wait_open(&r, 1, 7);
+    r.sim.close(1, 7);
+    match staff_answer(&r) {
+        StaffCompletion::Notice(text) => assert!(text.zh.contains("取回"), "{text:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(r.state(items[0].id), ItemState::Recalled);
+    assert!(matches!(
+        r.lookup(card_key()),
+        PickupLookup::NotFound { .. }
+    ));
+}
+
+#[test]
+fn a_staff_pin_is_checked_against_its_hash_and_locks_after_repeated_failures() {
+    let r = rig();
+    r.store
+        .set_staff_pin("1001", "值班员", "246810", now_ms())
+        .unwrap();
+    let sign_in = |pin: &str| {
+        r.io.run(Effect::Staff(StaffEffect::SignIn {
+            session: SESSION,
+            id: "1001".into(),
+            pin: zeroize::Zeroizing::new(pin.into()),
+        }));
+        match staff_answer(&r) {
+            StaffCompletion::SignedIn(Ok(answer)) => answer,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(matches!(sign_in("246810"), SignIn::Ok(_)));
+    for left in (1..5).rev() {
+        assert_eq!(
+            sign_in("000000"),
+            SignIn::Denied {
+                attempts_left: left
+            }
+        );
+    }
+    assert!(matches!(sign_in("000000"), SignIn::LockedOut { .. }));
+    assert!(
+        matches!(sign_in("246810"), SignIn::LockedOut { .. }),
+        "even the right PIN waits"
+    );
+    let denied = r
+        .audit_kinds()
+        .iter()
+        .filter(|(k, _)| k == "staff.signin_denied")
+        .count();
+    assert_eq!(denied, 6);
 }

@@ -135,7 +135,11 @@ impl fmt::Debug for PickupKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PickupKey::Card { id_number, .. } => {
-                write!(f, "Card({})", kiosk_platform::mask::mask_id_number(id_number))
+                write!(
+                    f,
+                    "Card({})",
+                    kiosk_platform::mask::mask_id_number(id_number)
+                )
             }
             PickupKey::Code(_) => f.write_str("Code(********)"),
         }
@@ -172,17 +176,19 @@ pub enum PickupLookup {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Actor {
     /// `masked_id` when identified by ID card; `None` when by pickup code.
-    Resident { masked_id: Option<String> },
-    Staff { id: String },
+    Resident {
+        masked_id: Option<String>,
+    },
+    Staff {
+        id: String,
+    },
 }
 
 impl Actor {
     /// The audit log's name: `resident:3604**********0071`, `resident:code`, `staff:S001`.
     pub fn audit_name(&self) -> String {
         match self {
-            Actor::Resident {
-                masked_id: Some(m),
-            } => format!("resident:{m}"),
+            Actor::Resident { masked_id: Some(m) } => format!("resident:{m}"),
             Actor::Resident { masked_id: None } => "resident:code".to_owned(),
             Actor::Staff { id } => format!("staff:{id}"),
         }
@@ -384,10 +390,7 @@ mod tests {
             name: "王测试".into(),
         };
         assert_eq!(format!("{card:?}"), "Card(3604**********0071)");
-        assert_eq!(
-            card.actor().audit_name(),
-            "resident:3604**********0071"
-        );
+        assert_eq!(card.actor().audit_name(), "resident:3604**********0071");
         let code = PickupKey::Code("12345678".into());
         assert!(!format!("{code:?}").contains("1234"));
         assert_eq!(code.actor().audit_name(), "resident:code");

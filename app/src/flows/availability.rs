@@ -81,6 +81,16 @@ impl Availability {
         self.platform_reachable
     }
 
+    /// Every device reported so far, for the staff screen.
+    pub fn devices(&self) -> impl Iterator<Item = (DeviceClass, &DeviceStatus)> {
+        self.devices.iter().map(|(d, s)| (*d, s))
+    }
+
+    /// The card dispenser's hopper and reject bin, once reported.
+    pub fn card_stock(&self) -> Option<(HopperLevel, RejectBin)> {
+        self.card_stock
+    }
+
     pub fn device_ok(&self, device: DeviceClass) -> bool {
         self.devices
             .get(&device)
@@ -92,7 +102,10 @@ impl Availability {
         let needs: &[DeviceClass] = match journey {
             // The acceptance notice must print: a resident leaves with paper.
             JourneyKind::Apply => &[DeviceClass::IdCard, DeviceClass::Printer],
-            JourneyKind::Progress | JourneyKind::Guide | JourneyKind::Evaluate => &[],
+            JourneyKind::Progress
+            | JourneyKind::Guide
+            | JourneyKind::Evaluate
+            | JourneyKind::Staff => &[],
             JourneyKind::Locker => &[DeviceClass::Locker],
             JourneyKind::CardIssue => &[
                 DeviceClass::IdCard,

@@ -70,6 +70,8 @@ pub enum Effect {
     Card(super::issue_card::CardEffect),
     /// Locker pickup (see `locker`).
     Locker(super::locker::LockerEffect),
+    /// Staff mode (see `staff`).
+    Staff(super::staff::StaffEffect),
     /// The session is over: drop its scans, print jobs and everything it showed.
     EndSession {
         session: SessionId,

@@ -56,6 +56,8 @@ pub enum JourneyKind {
     CardIssue,
     /// Collecting finished documents from the locker.
     Locker,
+    /// Staff mode (behind a PIN).
+    Staff,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +75,7 @@ pub enum UserAction {
     Evaluate(EvaluateAction),
     Card(CardAction),
     Locker(crate::flows::locker::PickupAction),
+    Staff(crate::flows::staff::StaffAction),
 }
 
 /// Why a platform look-up gave nothing.
@@ -114,6 +117,7 @@ pub enum Completion {
     EvaluationSaved,
     Card(CardCompletion),
     Locker(crate::flows::locker::LockerCompletion),
+    Staff(crate::flows::staff::StaffCompletion),
 }
 
 /// A scanned page: its content hash and the thumbnail to show.

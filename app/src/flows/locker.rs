@@ -59,8 +59,13 @@ pub enum LockerEffect {
 #[derive(Debug, Clone)]
 pub enum LockerCompletion {
     Looked(Result<PickupLookup, Bilingual>),
-    Opened { item: uuid::Uuid, result: OpenResult },
-    Closed { item: uuid::Uuid },
+    Opened {
+        item: uuid::Uuid,
+        result: OpenResult,
+    },
+    Closed {
+        item: uuid::Uuid,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -248,7 +253,12 @@ impl Pickup {
                     "Nothing is waiting for this ID card. You will get a text message when your documents are in the locker."
                 ));
             }
-            Ok(PickupLookup::Found(_) | PickupLookup::NotFound { attempts_left: None }) => {
+            Ok(
+                PickupLookup::Found(_)
+                | PickupLookup::NotFound {
+                    attempts_left: None,
+                },
+            ) => {
                 self.stage = PickupStage::EnterCode;
                 self.message = Some(bi!(
                     "取件码不对，请核对短信后重新输入。",

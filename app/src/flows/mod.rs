@@ -17,6 +17,7 @@ pub mod issue_card;
 pub mod locker;
 pub mod progress;
 pub mod session;
+pub mod staff;
 
 pub use delays::Delays;
 pub use effect::{Effect, TimerId};

@@ -10,6 +10,7 @@ use super::guide::{Guide, GuideExit};
 use super::issue_card::{CardCtx, IssueCard};
 use super::locker::Pickup;
 use super::progress::Progress;
+use super::staff::StaffMode;
 use super::{Ctx, SessionId};
 use crate::domain::text::Bilingual;
 
@@ -44,6 +45,7 @@ pub enum Journey {
     Evaluate(Evaluate),
     CardIssue(Box<IssueCard>),
     Locker(Pickup),
+    Staff(Box<StaffMode>),
     /// The journey cannot run now; the reason in plain words.
     OutOfService {
         journey: JourneyKind,
@@ -59,6 +61,7 @@ impl Journey {
             Journey::Guide(g) => g.is_busy(),
             Journey::CardIssue(c) => c.is_busy(),
             Journey::Locker(l) => l.is_busy(),
+            Journey::Staff(s) => s.is_busy(),
             Journey::Home | Journey::Evaluate(_) | Journey::OutOfService { .. } => false,
         }
     }
@@ -136,6 +139,12 @@ impl Session {
                     Journey::Locker(l) => match completion {
                         crate::flows::event::Completion::Locker(done) => {
                             l.on_completion(done, self.id)
+                        }
+                        _ => Out::default(),
+                    },
+                    Journey::Staff(s) => match completion {
+                        crate::flows::event::Completion::Staff(done) => {
+                            s.on_completion(done, self.id)
                         }
                         _ => Out::default(),
                     },
@@ -256,6 +265,10 @@ impl Session {
                 Journey::Locker(l) => l.on_action(a, self.id),
                 _ => Out::default(),
             },
+            UserAction::Staff(a) => match &mut self.journey {
+                Journey::Staff(s) => s.on_action(a, self.id),
+                _ => Out::default(),
+            },
         };
         effects.extend(self.finish(out, ctx));
         keep_last_idle_timer(effects)
@@ -278,6 +291,7 @@ impl Session {
             JourneyKind::Evaluate => Journey::Evaluate(Evaluate::new(None)),
             JourneyKind::CardIssue => Journey::CardIssue(Box::new(IssueCard::new())),
             JourneyKind::Locker => Journey::Locker(Pickup::default()),
+            JourneyKind::Staff => Journey::Staff(Box::default()),
         };
     }
 

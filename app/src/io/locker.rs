@@ -12,11 +12,7 @@ use crate::domain::locker::{AlertKind, CodeLimits, OpenResult, Operation};
 use crate::flows::event::Completion;
 use crate::flows::locker::{LockerCompletion, LockerEffect};
 
-/// How long a door may stand open before staff are alerted (the resident is still told to
-/// close it; the pickup is recorded whenever it closes).
-const DOOR_OPEN_ALERT: Duration = Duration::from_mins(2);
-
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
@@ -48,7 +44,10 @@ pub(super) fn run(io: &KioskIo, effect: LockerEffect) {
             let done = io.done(session);
             io.tokio.spawn(async move {
                 let opened = |result| {
-                    done(Completion::Locker(LockerCompletion::Opened { item, result }));
+                    done(Completion::Locker(LockerCompletion::Opened {
+                        item,
+                        result,
+                    }));
                 };
                 let Some(locker) = s.locker.clone() else {
                     opened(OpenResult::Unavailable);
@@ -61,30 +60,17 @@ pub(super) fn run(io: &KioskIo, effect: LockerEffect) {
                 })
                 .await;
                 if !matches!(begun, Ok(Ok(Some(_)))) {
-                    tracing::warn!(compartment, "pickup not begun: the item is not in the locker");
+                    tracing::warn!(
+                        compartment,
+                        "pickup not begun: the item is not in the locker"
+                    );
                     opened(OpenResult::Unavailable);
                     return;
                 }
-                let id = CompartmentId::new(compartment.clone());
-                let result = match locker.open(&id).await {
-                    Ok(outcome) => OpenResult::from(outcome),
-                    Err(e) => {
-                        tracing::warn!(compartment, error = %e, "locker open failed");
-                        OpenResult::Unavailable
-                    }
-                };
-                tracing::info!(compartment, result = result.as_str(), "locker door for pickup");
-                let store = s.store.clone();
-                let recorded = tokio::task::spawn_blocking(move || {
-                    store.locker_opened(item, result, now_ms())
-                })
-                .await;
-                if !matches!(recorded, Ok(Ok(_))) {
-                    tracing::error!(compartment, "could not record the door's answer");
-                }
+                let result = open_door(&s, &locker, item, &compartment).await;
                 opened(result);
                 if result.door_open() {
-                    wait_closed(&s, &locker, &id, item).await;
+                    finish_when_shut(&s, &locker, &compartment, item, "").await;
                     done(Completion::Locker(LockerCompletion::Closed { item }));
                 }
             });
@@ -92,17 +78,46 @@ pub(super) fn run(io: &KioskIo, effect: LockerEffect) {
     }
 }
 
-/// Waits for the door to shut, alerting staff once if it stands open too long, then records
-/// the pickup (item collected, audit, the platform's event in one transaction).
-async fn wait_closed(
+/// Opens an item's door (its operation already written down) and records what the sensor
+/// said: opened, jammed (alerted, never retried), or nothing sent.
+pub(super) async fn open_door(
     s: &super::Services,
     locker: &kiosk_locker::LockerHandle,
-    id: &CompartmentId,
     item: uuid::Uuid,
-) {
+    compartment: &str,
+) -> OpenResult {
+    let id = CompartmentId::new(compartment);
+    let result = match locker.open(&id).await {
+        Ok(outcome) => OpenResult::from(outcome),
+        Err(e) => {
+            tracing::warn!(compartment, error = %e, "locker open failed");
+            OpenResult::Unavailable
+        }
+    };
+    tracing::info!(compartment, result = result.as_str(), "locker door");
+    let store = s.store.clone();
+    let recorded =
+        tokio::task::spawn_blocking(move || store.locker_opened(item, result, now_ms())).await;
+    if !matches!(recorded, Ok(Ok(_))) {
+        tracing::error!(compartment, "could not record the door's answer");
+    }
+    result
+}
+
+/// Waits for the door to shut, alerting staff once if it stands open too long, then records
+/// the operation done (deposit with its pickup `code`, pickup or recall; the audit entry and
+/// the platform's event in the same transaction). Returns whether it was recorded.
+pub(super) async fn finish_when_shut(
+    s: &super::Services,
+    locker: &kiosk_locker::LockerHandle,
+    compartment: &str,
+    item: uuid::Uuid,
+    code: &str,
+) -> bool {
+    let id = &CompartmentId::new(compartment);
     let mut alerted = false;
     loop {
-        match locker.wait_closed(id, DOOR_OPEN_ALERT).await {
+        match locker.wait_closed(id, s.locker_door_alert).await {
             Ok(CloseOutcome::Closed) => break,
             outcome => {
                 if !alerted {
@@ -124,14 +139,16 @@ async fn wait_closed(
     }
     let store = s.store.clone();
     let kiosk_id = s.kiosk_id.clone();
-    let closed = tokio::task::spawn_blocking(move || {
-        store.locker_closed(item, "", &kiosk_id, now_ms())
-    })
-    .await;
+    let code = code.to_owned();
+    let closed =
+        tokio::task::spawn_blocking(move || store.locker_closed(item, &code, &kiosk_id, now_ms()))
+            .await;
     if let Ok(Ok(Some(_))) = closed {
         s.outbox.notify_one();
-        tracing::info!(compartment = %id.0, "pickup recorded");
+        tracing::info!(compartment = %id.0, "locker operation recorded");
+        true
     } else {
-        tracing::error!(compartment = %id.0, "could not record the pickup");
+        tracing::error!(compartment = %id.0, "could not record the locker operation");
+        false
     }
 }

@@ -31,7 +31,10 @@ pub fn reconcile(rt: &tokio::runtime::Runtime, locker: &LockerHandle, store: &Ar
     };
     match store.locker_reconcile(&door, now_ms()) {
         Ok(marked) if !marked.is_empty() => {
-            tracing::warn!(items = marked.len(), "locker items interrupted by a restart: staff must check");
+            tracing::warn!(
+                items = marked.len(),
+                "locker items interrupted by a restart: staff must check"
+            );
         }
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "locker reconciliation failed"),

@@ -7,6 +7,7 @@ mod locker;
 pub mod locker_watch;
 mod print;
 mod scan;
+mod staff;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +41,10 @@ pub struct Services {
     pub locker: Option<kiosk_locker::LockerHandle>,
     /// This kiosk's id, for the events the platform hears.
     pub kiosk_id: String,
+    /// A locker door open longer than this raises a staff alert.
+    pub locker_door_alert: std::time::Duration,
+    /// Locker items not collected after this many days are listed for recall.
+    pub overdue_after_days: u32,
 }
 
 pub struct KioskIo {
@@ -151,6 +156,7 @@ impl Io for KioskIo {
             }
             Effect::Card(effect) => cards::run(self, effect),
             Effect::Locker(effect) => locker::run(self, effect),
+            Effect::Staff(effect) => staff::run(self, effect),
             Effect::EndSession { session } => self.end_session(session),
         }
     }

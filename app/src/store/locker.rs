@@ -15,7 +15,7 @@ use super::audit::{AuditEvent, append};
 use super::outbox::OutboxKind;
 use super::{Store, StoreError};
 use crate::domain::locker::{
-    Actor, AlertKind, CodeLimits, ItemState, LockerAlert, LockerItem, Operation, OpenResult,
+    Actor, AlertKind, CodeLimits, ItemState, LockerAlert, LockerItem, OpenResult, Operation,
     PickupKey, PickupLookup, ReadyApplication, Size,
 };
 
@@ -401,7 +401,10 @@ impl Store {
             OpenResult::Jammed => (
                 "locker.jammed",
                 Some(if operation == Operation::Deposit {
-                    (ItemState::Cancelled, "the door did not open (jammed); nothing was loaded")
+                    (
+                        ItemState::Cancelled,
+                        "the door did not open (jammed); nothing was loaded",
+                    )
                 } else {
                     (ItemState::Jammed, "the door did not open (jammed)")
                 }),
@@ -409,9 +412,15 @@ impl Store {
             OpenResult::NoReply { unlock_sent: true } => (
                 "locker.no_reply",
                 Some(if operation == Operation::Deposit {
-                    (ItemState::Cancelled, "the board stopped answering after the unlock; nothing was loaded")
+                    (
+                        ItemState::Cancelled,
+                        "the board stopped answering after the unlock; nothing was loaded",
+                    )
                 } else {
-                    (ItemState::Check, "the board stopped answering after the unlock: the door may be open")
+                    (
+                        ItemState::Check,
+                        "the board stopped answering after the unlock: the door may be open",
+                    )
                 }),
             ),
             OpenResult::NoReply { unlock_sent: false } | OpenResult::Unavailable => {
@@ -422,7 +431,10 @@ impl Store {
                         .and_then(ItemState::parse)
                         .unwrap_or(ItemState::InLocker)
                 };
-                ("locker.open_failed", Some((back, "the locker could not be asked; nothing was sent")))
+                (
+                    "locker.open_failed",
+                    Some((back, "the locker could not be asked; nothing was sent")),
+                )
             }
         };
         if let Some((state, note)) = state {
@@ -479,13 +491,25 @@ impl Store {
                         code_hash = ?2, deposited_ms = ?3, updated_ms = ?3 WHERE id = ?1",
                     params![id, self.code_key(deposit_code), now_ms],
                 )?;
-                (Operation::Deposit, kiosk_platform::wire::LockerEventKind::Deposit, Some(deposit_code.to_owned()))
+                (
+                    Operation::Deposit,
+                    kiosk_platform::wire::LockerEventKind::Deposit,
+                    Some(deposit_code.to_owned()),
+                )
             }
             ItemState::Collecting | ItemState::Recalling => {
                 let (operation, state, kind) = if found.state == ItemState::Collecting {
-                    (Operation::Pickup, ItemState::Collected, kiosk_platform::wire::LockerEventKind::Pickup)
+                    (
+                        Operation::Pickup,
+                        ItemState::Collected,
+                        kiosk_platform::wire::LockerEventKind::Pickup,
+                    )
                 } else {
-                    (Operation::Recall, ItemState::Recalled, kiosk_platform::wire::LockerEventKind::Recall)
+                    (
+                        Operation::Recall,
+                        ItemState::Recalled,
+                        kiosk_platform::wire::LockerEventKind::Recall,
+                    )
                 };
                 tx.execute(
                     "UPDATE locker_items SET state = ?2, phase = NULL, prev_state = NULL,
@@ -584,7 +608,11 @@ impl Store {
             };
             let note = format!(
                 "the kiosk restarted during a {operation} (door {}); the door now reads {door_now}",
-                if phase == "open" { "was open" } else { "was being opened" }
+                if phase == "open" {
+                    "was open"
+                } else {
+                    "was being opened"
+                }
             );
             set_state(&tx, item_id, ItemState::Check, Some(&note), now_ms)?;
             append(
@@ -603,7 +631,13 @@ impl Store {
                 ),
                 now_ms,
             )?;
-            insert_alert(&tx, AlertKind::RestartCheck, &found.compartment, &note, now_ms)?;
+            insert_alert(
+                &tx,
+                AlertKind::RestartCheck,
+                &found.compartment,
+                &note,
+                now_ms,
+            )?;
             if let Some(updated) = item(&tx, item_id)? {
                 marked.push(updated);
             }
@@ -715,7 +749,12 @@ impl Store {
     }
 }
 
-fn record_attempt(conn: &Connection, method: &str, outcome: &str, now_ms: i64) -> Result<(), StoreError> {
+fn record_attempt(
+    conn: &Connection,
+    method: &str,
+    outcome: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO locker_attempts (at_ms, method, outcome) VALUES (?1, ?2, ?3)",
         params![now_ms, method, outcome],
@@ -734,7 +773,11 @@ fn wrong_codes_since(conn: &Connection, since_ms: i64) -> Result<u32, StoreError
 
 /// The end of the cool-down in force at `now_ms`, if any: the last wrong code completed
 /// `attempts_per_window` wrong codes within `window`, less than `cooldown` ago.
-fn cooldown_until(conn: &Connection, limits: &CodeLimits, now_ms: i64) -> Result<Option<i64>, StoreError> {
+fn cooldown_until(
+    conn: &Connection,
+    limits: &CodeLimits,
+    now_ms: i64,
+) -> Result<Option<i64>, StoreError> {
     let last: Option<i64> = conn.query_row(
         "SELECT MAX(at_ms) FROM locker_attempts WHERE method = 'code' AND outcome = 'wrong'",
         [],

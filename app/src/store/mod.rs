@@ -23,10 +23,10 @@ pub use cards::{
     AttemptState, BeginError, CARD_ITEM, CardAttempt, CardCandidate, CardPlace, CardStep,
     NewCardAttempt, StaffAlert, StepRecord, StepStatus,
 };
+pub use locker::*;
 pub use outbox::{OutboxKind, OutboxRow, OutboxStats, PagePayload};
 pub use purge::PurgeReport;
 pub use sealer::Sealer;
-pub use locker::*;
 pub use staff::*;
 
 /// Migrations in order; `PRAGMA user_version` counts how many have run.

@@ -40,9 +40,13 @@ pub struct StaffMember {
 pub enum SignIn {
     Ok(StaffMember),
     /// Unknown id or wrong PIN (not told apart); tries left before the lock-out.
-    Denied { attempts_left: u32 },
+    Denied {
+        attempts_left: u32,
+    },
     /// Locked after too many wrong PINs, until this time (Unix ms).
-    LockedOut { until_ms: i64 },
+    LockedOut {
+        until_ms: i64,
+    },
 }
 
 /// A PIN is 6 to 12 digits.
@@ -144,11 +148,20 @@ impl Store {
         } else {
             None
         };
-        let subject = if valid_staff_id(id) { id } else { "(invalid id)" };
+        let subject = if valid_staff_id(id) {
+            id
+        } else {
+            "(invalid id)"
+        };
         let denied = |reason: &str, details: serde_json::Value| {
             let mut d = details;
             d["reason"] = serde_json::Value::from(reason);
-            AuditEvent::new("staff.signin_denied", &format!("staff:{subject}"), subject, d)
+            AuditEvent::new(
+                "staff.signin_denied",
+                &format!("staff:{subject}"),
+                subject,
+                d,
+            )
         };
         let Some((name, hash, failures, locked_until)) = row else {
             // Unknown ids are refused like wrong PINs, and audited.

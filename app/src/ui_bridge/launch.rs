@@ -76,7 +76,6 @@ pub fn run(mut kiosk: Assembled, args: &RunArgs, started: Instant) -> anyhow::Re
         fresh: Box::new(RandomFresh {
             sequence: kiosk.services.sequence.clone(),
         }),
-        hooks: None,
         options: ViewOptions {
             simulation,
             simulation_text: String::new(),

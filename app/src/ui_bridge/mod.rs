@@ -3,11 +3,8 @@
 //! [`Event`] posted to the core's inbox, followed by a pump. [`SlintTimers`] runs the
 //! session's timers on Slint's timers, so UI tests drive them with mock time.
 //!
-//! The page the flows do not have yet (staff mode) is shown from
-//! Rust-side views ([`extra`]) that the runtime fills; their callbacks go to [`ExtraHooks`].
 
 pub mod dev_panel;
-pub mod extra;
 pub mod fonts;
 mod images;
 mod keyboard;
@@ -16,6 +13,7 @@ pub mod pinyin;
 mod render;
 mod render_card;
 mod render_locker;
+mod render_staff;
 pub mod run;
 mod service;
 mod sim_panel;
@@ -35,7 +33,6 @@ use slint::{ComponentHandle, Image, Model, VecModel};
 pub use kiosk_ui::{DevPanelWindow, MainWindow};
 pub use timers::SlintTimers;
 
-pub use self::extra::{ExtraHooks, ExtraPage};
 use crate::catalogue::Delivery;
 use crate::flows::apply::ApplyAction;
 use crate::flows::evaluate::EvaluateAction;
@@ -44,6 +41,7 @@ use crate::flows::guide::GuideAction;
 use crate::flows::issue_card::CardAction;
 use crate::flows::locker::PickupAction;
 use crate::flows::progress::ProgressAction;
+use crate::flows::staff::StaffAction;
 use crate::flows::{Ctx, Event, Session, SessionId, UserAction};
 use crate::runtime::{Inbox, Pump, View};
 
@@ -81,7 +79,6 @@ struct State {
     qr: Option<(String, Image)>,
     guide_qr: Option<(String, Image)>,
     thumbnails: HashMap<PathBuf, Image>,
-    extra: Option<ExtraPage>,
     pinyin: pinyin::PinyinInput,
 }
 
@@ -109,24 +106,9 @@ impl SlintView {
             .set_high_contrast(self.inner.options.high_contrast);
     }
 
-    /// Shows (or, with `None`, leaves) a page the flows do not have yet. It stays while the
-    /// session is on the home screen and is dropped when the session ends.
-    pub fn show_extra(&self, page: Option<ExtraPage>) {
-        self.inner.state.borrow_mut().extra = page;
-        if let Some(window) = self.inner.window.upgrade() {
-            let state = self.inner.state.borrow();
-            render::extra(&window, &self.inner.models, state.extra.as_ref());
-        }
-    }
-
     /// The window, while it exists.
     pub fn window(&self) -> Option<MainWindow> {
         self.inner.window.upgrade()
-    }
-
-    /// The page shown from [`SlintView::show_extra`], if any.
-    pub fn extra(&self) -> Option<ExtraPage> {
-        self.inner.state.borrow().extra.clone()
     }
 }
 
@@ -181,30 +163,22 @@ impl Poster {
 }
 
 /// Wires every callback of the kiosk window: resident actions become events in `inbox`
-/// followed by `pump`; the keyboard is handled here; staff actions go to
-/// `hooks`.
-pub fn connect(
-    window: &MainWindow,
-    view: &SlintView,
-    inbox: Rc<Inbox>,
-    pump: Pump,
-    hooks: &Rc<dyn ExtraHooks>,
-) {
+/// followed by `pump`; the keyboard is handled here.
+pub fn connect(window: &MainWindow, view: &SlintView, inbox: Rc<Inbox>, pump: Pump) {
     let post = Poster { inbox, pump };
-    connect_kiosk(window, view, &post, hooks);
+    connect_kiosk(window, &post);
     connect_apply(window, &post);
     connect_progress(window, &post);
     connect_guide_and_evaluate(window, &post);
     connect_card(window, &post);
     connect_locker(window, &post);
-    extra::connect(window, hooks);
+    connect_staff(window, &post);
     keyboard::connect(window, view);
 }
 
-fn connect_kiosk(window: &MainWindow, view: &SlintView, post: &Poster, hooks: &Rc<dyn ExtraHooks>) {
+fn connect_kiosk(window: &MainWindow, post: &Poster) {
     let kiosk = window.global::<kiosk_ui::Kiosk>();
     let p = post.clone();
-    let h = hooks.clone();
     kiosk.on_start(move |journey| {
         use kiosk_ui::Journey as J;
         let kind = match journey {
@@ -214,14 +188,12 @@ fn connect_kiosk(window: &MainWindow, view: &SlintView, post: &Poster, hooks: &R
             J::Evaluate => JourneyKind::Evaluate,
             J::Locker => JourneyKind::Locker,
             J::Card => JourneyKind::CardIssue,
-            J::Staff => return h.staff(extra::StaffAction::Open),
+            J::Staff => JourneyKind::Staff,
         };
         p.user(UserAction::Start(kind));
     });
     let p = post.clone();
-    let v = view.clone();
     kiosk.on_home(move || {
-        v.inner.state.borrow_mut().extra = None;
         p.user(UserAction::Home);
     });
     let p = post.clone();
@@ -352,6 +324,37 @@ fn connect_guide_and_evaluate(window: &MainWindow, post: &Poster) {
     e.on_submit(move || evaluate(&p, EvaluateAction::Submit));
     let p = post.clone();
     e.on_skip(move || evaluate(&p, EvaluateAction::Skip));
+}
+
+fn connect_staff(window: &MainWindow, post: &Poster) {
+    let g = window.global::<kiosk_ui::StaffPage>();
+    let staff = |p: &Poster, a: StaffAction| p.user(UserAction::Staff(a));
+    let p = post.clone();
+    g.on_set_id(move |v| staff(&p, StaffAction::SetId(v.into())));
+    let p = post.clone();
+    g.on_set_pin(move |v| staff(&p, StaffAction::SetPin(v.into())));
+    let p = post.clone();
+    g.on_sign_in(move || staff(&p, StaffAction::SignIn));
+    let p = post.clone();
+    g.on_refresh(move || staff(&p, StaffAction::Refresh));
+    let p = post.clone();
+    g.on_self_test(move |d| staff(&p, StaffAction::SelfTest(d.into())));
+    let p = post.clone();
+    g.on_sync_now(move || staff(&p, StaffAction::SyncNow));
+    let p = post.clone();
+    g.on_load(move || staff(&p, StaffAction::Load));
+    let p = post.clone();
+    g.on_choose_ready(move |i| {
+        if let Ok(i) = usize::try_from(i) {
+            staff(&p, StaffAction::ChooseReady(i));
+        }
+    });
+    let p = post.clone();
+    g.on_cancel(move || staff(&p, StaffAction::Cancel));
+    let p = post.clone();
+    g.on_recall(move |c| staff(&p, StaffAction::Recall(c.into())));
+    let p = post.clone();
+    g.on_sign_out(move || staff(&p, StaffAction::SignOut));
 }
 
 fn connect_locker(window: &MainWindow, post: &Poster) {

@@ -6,7 +6,7 @@ use kiosk_ui as ui;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::fonts::FontCoverage;
-use super::{ExtraPage, State, images, sync};
+use super::{State, images, sync};
 use crate::catalogue::{Delivery, FieldType, Importance, MaterialSource, OneThing};
 use crate::domain::application::ValueSource;
 use crate::domain::evaluation::{LOW_RATING_REASONS, is_low, levels};
@@ -51,6 +51,8 @@ pub(super) struct Models {
     pub staff_devices: Rc<VecModel<ui::DeviceRow>>,
     pub consumables: Rc<VecModel<ui::Consumable>>,
     pub compartments: Rc<VecModel<ui::Compartment>>,
+    pub staff_alerts: Rc<VecModel<SharedString>>,
+    pub staff_ready: Rc<VecModel<SharedString>>,
 }
 
 fn model<T: Clone + 'static>() -> Rc<VecModel<T>> {
@@ -93,6 +95,8 @@ impl Models {
             staff_devices: model(),
             consumables: model(),
             compartments: model(),
+            staff_alerts: model(),
+            staff_ready: model(),
         };
         let apply = window.global::<ui::ApplyPage>();
         apply.set_life_stages(rc(&models.life_stages));
@@ -134,6 +138,8 @@ impl Models {
         staff.set_devices(rc(&models.staff_devices));
         staff.set_consumables(rc(&models.consumables));
         staff.set_compartments(rc(&models.compartments));
+        staff.set_alerts(rc(&models.staff_alerts));
+        staff.set_ready(rc(&models.staff_ready));
         models
     }
 }
@@ -199,7 +205,7 @@ pub(super) fn clear(window: &ui::MainWindow, models: &Models) {
     k.set_message(none());
     k.set_idle_warning(false);
     window.global::<ui::Keyboard>().set_pinyin(none());
-    super::extra::fill(window, models, None);
+    super::render_staff::clear(window, models);
     super::render_card::clear(window, models);
     super::render_locker::clear(window, models);
 }
@@ -260,14 +266,11 @@ pub(super) fn session(
     home(window, session, ctx);
 
     let (screen, message) = match &session.journey {
-        Journey::Home => {
-            if let Some(page) = &state.extra {
-                extra(window, models, Some(page));
-                (extra_screen(page), None)
-            } else {
-                (ui::Screen::Home, None)
-            }
-        }
+        Journey::Home => (ui::Screen::Home, None),
+        Journey::Staff(st) => (
+            super::render_staff::staff(window, models, lang, st, &session.availability),
+            None,
+        ),
         Journey::OutOfService { journey, reason } => {
             kiosk.set_out_of_service_title(out_of_service_title(lang, *journey));
             kiosk.set_out_of_service_reason(lang.bi(reason));
@@ -327,6 +330,7 @@ fn out_of_service_title(lang: Lang, journey: JourneyKind) -> SharedString {
         JourneyKind::Evaluate => ("服务评价", "Rating the service"),
         JourneyKind::CardIssue => ("社保卡即时制卡", "Making a social security card"),
         JourneyKind::Locker => ("取件柜取件", "Collecting from the locker"),
+        JourneyKind::Staff => ("工作人员模式", "Staff mode"),
     };
     lang.t(
         &format!("{zh}暂时停用"),
@@ -1225,20 +1229,4 @@ fn evaluate(window: &ui::MainWindow, models: &Models, lang: Lang, e: &Evaluate) 
     } else {
         ui::Screen::Evaluate
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Pages outside the flows
-
-fn extra_screen(page: &ExtraPage) -> ui::Screen {
-    match page {
-        ExtraPage::Staff(_) => ui::Screen::Staff,
-    }
-}
-
-/// Writes an extra page into its global; `None` clears them all.
-pub(super) fn extra(window: &ui::MainWindow, models: &Models, page: Option<&ExtraPage>) {
-    super::extra::fill(window, models, page);
-    let screen = page.map_or(ui::Screen::Home, extra_screen);
-    window.global::<ui::Kiosk>().set_screen(screen);
 }

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use slint::ComponentHandle;
 
 use super::dev_panel::{self, DevHooks, DevPanel};
-use super::extra::{ExtraHooks, FirstStepOnly};
 use super::fonts::FontCoverage;
 use super::{MainWindow, SlintTimers, SlintView, ViewOptions, connect};
 use crate::check::Loaded;
@@ -34,8 +33,6 @@ pub struct Wiring {
     pub io: Box<dyn Io>,
     pub clock: Box<dyn Clock>,
     pub fresh: Box<dyn FreshSource>,
-    /// The staff page; `None` opens it at its first step only.
-    pub hooks: Option<Rc<dyn ExtraHooks>>,
     pub options: ViewOptions,
 }
 
@@ -67,10 +64,7 @@ impl Kiosk {
         };
         let core = Rc::new(RefCell::new(Core::new(loaded, parts, inbox.clone())));
         pump.bind(&core);
-        let hooks = wiring
-            .hooks
-            .unwrap_or_else(|| Rc::new(FirstStepOnly { view: view.clone() }) as Rc<dyn ExtraHooks>);
-        connect(&window, &view, inbox.clone(), pump.clone(), &hooks);
+        connect(&window, &view, inbox.clone(), pump.clone());
         core.borrow().render();
         Ok(Kiosk {
             window,

@@ -394,8 +394,11 @@ impl Apply {
             }
             Completion::ScanPage { material, page } => self.on_scan_page(&material, page),
             Completion::ScanFailed { material, reason } => self.on_scan_failed(&material, reason),
-            Completion::Progress(_) | Completion::EvaluationSaved | Completion::Card(_)
-            | Completion::Locker(_) => {}
+            Completion::Progress(_)
+            | Completion::EvaluationSaved
+            | Completion::Card(_)
+            | Completion::Locker(_)
+            | Completion::Staff(_) => {}
         }
         Out::default()
     }
