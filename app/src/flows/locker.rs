@@ -5,8 +5,10 @@
 
 use kiosk_idcard::identity::Identity;
 
-use super::SessionId;
+use kiosk_printer::slips::{Document, LockerPickupReceipt, MaskedNumber, PersonName};
+
 use super::apply::{Exit, Out};
+use super::{Ctx, SessionId};
 use crate::bi;
 use crate::domain::locker::{Actor, CODE_DIGITS, LockerItem, OpenResult, PickupKey, PickupLookup};
 use crate::domain::text::Bilingual;
@@ -192,7 +194,66 @@ impl Pickup {
         effect(LockerEffect::Lookup { session, key })
     }
 
-    pub fn on_completion(&mut self, done: LockerCompletion, session: SessionId) -> Out {
+    /// The pickup receipt after the last door shut: printed or not, the documents are
+    /// collected; a receipt that did not print is said, not retried.
+    pub fn on_printed(&mut self, result: &Result<(), Bilingual>) {
+        if self.stage == PickupStage::Done && result.is_err() {
+            self.message = Some(bi!(
+                "取件凭条没有打印出来，证件已取走，取件记录已保存",
+                "The pickup receipt did not print; your documents are collected and the pickup is recorded"
+            ));
+        }
+    }
+
+    fn receipt(&self, ctx: &Ctx<'_>) -> Document {
+        let (name, id) = match &self.key {
+            Some(PickupKey::Card { id_number, name }) => (
+                crate::domain::person::mask_name(name),
+                kiosk_platform::mask::mask_id_number(id_number),
+            ),
+            _ => (
+                self.items
+                    .first()
+                    .map(|i| i.applicant_masked.clone())
+                    .unwrap_or_default(),
+                String::new(),
+            ),
+        };
+        Document::LockerPickup(LockerPickupReceipt {
+            centre_name: ctx.centre.name.clone(),
+            application_no: self
+                .items
+                .iter()
+                .map(|i| i.case_number.as_str())
+                .collect::<Vec<_>>()
+                .join("、"),
+            one_thing: String::new(),
+            documents: self
+                .items
+                .iter()
+                .flat_map(|i| i.documents.iter().cloned())
+                .collect(),
+            locker: self
+                .items
+                .iter()
+                .map(|i| i.compartment.as_str())
+                .collect::<Vec<_>>()
+                .join("、"),
+            collected_by: PersonName(name),
+            masked_id_number: MaskedNumber(id),
+            collected_at: ctx.now.strftime("%Y-%m-%d %H:%M").to_string(),
+            consultation_phone: ctx.centre.consultation_phone.clone(),
+            evaluation_url: None,
+            next_step: "请妥善保管您的证件。".to_owned(),
+        })
+    }
+
+    pub fn on_completion(
+        &mut self,
+        done: LockerCompletion,
+        ctx: &Ctx<'_>,
+        session: SessionId,
+    ) -> Out {
         match done {
             LockerCompletion::Looked(result) if self.stage == PickupStage::Looking => {
                 self.on_looked(result, session)
@@ -227,7 +288,10 @@ impl Pickup {
                     self.open_current(session)
                 } else {
                     self.stage = PickupStage::Done;
-                    Out::default()
+                    out(vec![super::Effect::Print {
+                        session,
+                        document: Box::new(self.receipt(ctx)),
+                    }])
                 }
             }
             _ => Out::default(),

@@ -138,7 +138,11 @@ impl Session {
                     },
                     Journey::Locker(l) => match completion {
                         crate::flows::event::Completion::Locker(done) => {
-                            l.on_completion(done, self.id)
+                            l.on_completion(done, ctx, self.id)
+                        }
+                        crate::flows::event::Completion::Printed(result) => {
+                            l.on_printed(&result);
+                            Out::default()
                         }
                         _ => Out::default(),
                     },

@@ -17,7 +17,7 @@ use crate::assemble::Kiosk as Assembled;
 use crate::commands::RunArgs;
 use crate::io::KioskIo;
 use crate::runtime::system::{RandomFresh, SystemClock};
-use crate::runtime::{Inbox, Mailbox, Pump, mailbox};
+use crate::runtime::{Inbox, Mailbox, Poster, Pump, mailbox};
 
 /// What the UI thread needs to take posted events in.
 struct Drain {
@@ -39,6 +39,28 @@ fn drain_now() {
             d.pump.pump();
         }
     });
+}
+
+/// The production parts the window's core runs with: the kiosk's I/O answering through
+/// `poster`, the wall clock, and the store's daily sequence. (The end-to-end tests build the
+/// window with these too.)
+pub fn wiring(kiosk: &Assembled, poster: Poster, simulation: bool) -> Wiring {
+    Wiring {
+        io: Box::new(KioskIo::new(
+            kiosk.tokio.handle().clone(),
+            poster,
+            kiosk.services.clone(),
+        )),
+        clock: Box::new(SystemClock),
+        fresh: Box::new(RandomFresh {
+            sequence: kiosk.services.sequence.clone(),
+        }),
+        options: ViewOptions {
+            simulation,
+            simulation_text: String::new(),
+            high_contrast: false,
+        },
+    }
 }
 
 /// Runs the kiosk until the window closes (or after the first frame, for the smoke test).
@@ -64,24 +86,8 @@ pub fn run(mut kiosk: Assembled, args: &RunArgs, started: Instant) -> anyhow::Re
     let (poster, mailbox) = mailbox(wake);
     let loaded = Rc::new((*kiosk.loaded).clone());
     let inbox = Rc::new(Inbox::default());
-    let io = KioskIo::new(
-        kiosk.tokio.handle().clone(),
-        poster.clone(),
-        kiosk.services.clone(),
-    );
     let simulation = args.simulate;
-    let wiring = Wiring {
-        io: Box::new(io),
-        clock: Box::new(SystemClock),
-        fresh: Box::new(RandomFresh {
-            sequence: kiosk.services.sequence.clone(),
-        }),
-        options: ViewOptions {
-            simulation,
-            simulation_text: String::new(),
-            high_contrast: false,
-        },
-    };
+    let wiring = wiring(&kiosk, poster.clone(), simulation);
     let sims = std::mem::take(&mut kiosk.devices.sims);
     let dev_hooks = simulation.then(|| {
         let hooks = SimPanelHooks::new(sims, kiosk.platform_sim.as_ref().map(|s| (**s).clone()));

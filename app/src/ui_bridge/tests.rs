@@ -996,6 +996,10 @@ fn documents_are_collected_with_the_sms_code_after_a_wrong_one() {
         }),
     });
     assert!(ui.shows("取件完成"));
+    assert!(
+        ui.world.borrow().seen.contains(&"print"),
+        "the pickup receipt is printed"
+    );
     ui.tap("完成");
     assert_eq!(ui.screen(), ui::Screen::Evaluate);
     ui.tap("跳过，不评价");
