@@ -166,8 +166,10 @@ async fn paper_status_reaches_staff_as_events() {
     wait_state(&handle, DeviceState::Online).await;
     let mut events = handle.subscribe();
     sim.set_near_end(true);
+    // The first status after going online may still be on its way: wait for the one that
+    // reports the paper.
     let e = wait_for(&mut events, |e| {
-        matches!(e, PrinterEvent::StatusChanged { .. })
+        matches!(e, PrinterEvent::StatusChanged { status } if status.has(Condition::PaperNearEnd))
     })
     .await;
     let PrinterEvent::StatusChanged { status } = e else {
