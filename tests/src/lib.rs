@@ -23,6 +23,10 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// One whole kiosk at a time per process: SANE (the scanner's library) is process-wide, and
+/// a kiosk that shuts down ends it for everyone.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// One kiosk, its window and its simulators.
 pub struct WholeKiosk {
     pub window: Window,
@@ -31,10 +35,15 @@ pub struct WholeKiosk {
     // Dropped last: the runtime the device tasks live on, then the data.
     pub kiosk: Assembled,
     _data: tempfile::TempDir,
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 impl WholeKiosk {
     pub fn start() -> WholeKiosk {
+        // A test that failed still let the next one run.
+        let turn = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         i_slint_backend_testing::init_no_event_loop();
         let data = tempfile::tempdir().unwrap();
         let mut options = Options::new(repo().join("config/kiosk.toml"));
@@ -59,6 +68,7 @@ impl WholeKiosk {
             mailbox,
             kiosk,
             _data: data,
+            _turn: turn,
         };
         whole.settle();
         whole

@@ -67,7 +67,9 @@ async fn drain_all<D: Deliver>(worker: &Worker<D>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delivers_pages_before_their_submission_exactly_once() {
+/// The platform takes pages only for an application it already has (openapi.yaml: "Submit
+/// the application first").
+async fn delivers_each_submission_before_its_pages_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let scans = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path()).unwrap());
@@ -88,7 +90,7 @@ async fn delivers_pages_before_their_submission_exactly_once() {
             .iter()
             .position(|(k, key)| *k == OutboxKind::SubmitApplication && key == id)
             .unwrap();
-        assert!(page < submit, "the page goes before the submission");
+        assert!(submit < page, "the submission goes before its pages");
     }
     assert_eq!(
         worker.drain_once().await.unwrap(),

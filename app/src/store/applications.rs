@@ -44,6 +44,16 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![id, app.number, app.one_thing_id, now_ms, app.due_date.map(|d| d.to_string()), app.delivery.as_str(), sealed, purge_after],
         )?;
+        // The submission first: the platform takes pages only for an application it knows
+        // (openapi.yaml), and the outbox keeps the order per application.
+        self.insert_outbox(
+            &tx,
+            OutboxKind::SubmitApplication,
+            Some(&id),
+            &id,
+            app,
+            now_ms,
+        )?;
         for (material, no, sha) in &pages {
             tx.execute(
                 "INSERT INTO pages (sha256, application_id, material_id, page_no) VALUES (?1, ?2, ?3, ?4)",
@@ -64,15 +74,6 @@ impl Store {
                 now_ms,
             )?;
         }
-        // The submission goes after the pages it refers to.
-        self.insert_outbox(
-            &tx,
-            OutboxKind::SubmitApplication,
-            Some(&id),
-            &id,
-            app,
-            now_ms,
-        )?;
         let details = serde_json::json!({ "one_thing": app.one_thing_id, "items": app.items.len(), "materials": app.materials.len() });
         audit::append(
             &tx,
