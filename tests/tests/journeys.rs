@@ -20,7 +20,7 @@ fn apply_for_the_newborn_then(k: &WholeKiosk, before_submit: impl Fn(&WholeKiosk
             assert!(
                 k.shows("已通过数据共享获取，不用带"),
                 "the marriage certificate is shared"
-            )
+            );
         },
         before_submit,
     );
