@@ -344,7 +344,7 @@ fn sample_progress() -> Vec<ProgressRecord> {
 }
 
 /// A finished birth application's documents in compartment A03.
-fn sample_locker_item() -> LockerItem {
+pub(crate) fn sample_locker_item() -> LockerItem {
     LockerItem {
         id: uuid::Uuid::from_u128(3),
         application_id: uuid::Uuid::from_u128(7),
@@ -383,7 +383,7 @@ impl Driver {
 
 /// The platform simulator's card data for the rare-name sample card (an adult, her photo from
 /// the ID card).
-fn sample_card_answer() -> anyhow::Result<CardCompletion> {
+pub(crate) fn sample_card_answer() -> anyhow::Result<CardCompletion> {
     use kiosk_platform::sim::card::{Holder, card_data};
     let holder = Holder {
         name: "韦龘𠮷",

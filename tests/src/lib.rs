@@ -272,3 +272,50 @@ impl WholeKiosk {
             .expect("the embedded platform simulator")
     }
 }
+
+/// The birth one-thing through the screen: both parents' cards (`father`'s first) read by the
+/// real reader driver, the questions, items and form, `materials` on the materials screen,
+/// `before_submit` on the review, then submitted.
+pub fn apply_with(
+    k: &WholeKiosk,
+    father: &str,
+    materials: impl Fn(&WholeKiosk),
+    before_submit: impl Fn(&WholeKiosk),
+) {
+    k.wait_screen(ui::Screen::Home);
+    k.tap("办理“一件事”");
+    k.tap("出生");
+    k.tap("新生儿出生“一件事”");
+    k.tap("我知道了，开始办理");
+    k.wait_screen(ui::Screen::ApplyIdentify);
+    k.present_card(father);
+    k.wait_shows("请把新生儿母亲的身份证放在读卡区");
+    k.remove_card();
+    k.present_card("resident_rare_name.json");
+    k.wait_screen(ui::Screen::ApplyQuestion);
+    k.remove_card();
+    k.tap("是");
+    k.tap("随父亲");
+    k.tap("是，一并办理生育保险待遇");
+    k.wait_screen(ui::Screen::ApplyItems);
+    k.tap("下一步：核对申请表");
+    k.wait_screen(ui::Screen::ApplyForm);
+    k.tap("宝宝姓名");
+    k.pinyin("wang", "王");
+    k.pinyin("xiao", "小");
+    k.pinyin("yang", "样");
+    k.tap("完成");
+    k.tap("宝宝民族");
+    k.tap("随父亲");
+    k.tap("联系电话（接收取件通知）");
+    k.keys("13800138000");
+    k.tap("完成");
+    k.tap("信息无误，下一步");
+    k.wait_screen(ui::Screen::ApplyMaterials);
+    materials(k);
+    k.tap("下一步：确认提交");
+    k.wait_screen(ui::Screen::ApplyReview);
+    before_submit(k);
+    k.tap("确认提交");
+    k.wait_screen(ui::Screen::ApplyAccepted);
+}

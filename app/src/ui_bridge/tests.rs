@@ -15,15 +15,11 @@ use slint::{ComponentHandle, Model};
 use super::{SlintTimers, SlintView, ViewOptions, connect};
 use crate::bi;
 use crate::check::load_all;
-use crate::domain::locker::{
-    ItemState as LockerItemState, LockerItem, OpenResult, PickupKey, PickupLookup, ReadyApplication,
-};
+use crate::domain::locker::{OpenResult, PickupKey, PickupLookup, ReadyApplication};
 use crate::domain::progress::{ItemProgress, ItemState, ProgressRecord};
 use crate::domain::text::Bilingual;
 use crate::flows::event::{Completion, LookupFailure, ScannedPage};
-use crate::flows::issue_card::{
-    CaptureEnd, CardAnswer, CardCompletion, CardEffect, CardEligibility,
-};
+use crate::flows::issue_card::{CaptureEnd, CardCompletion, CardEffect};
 use crate::flows::locker::{LockerCompletion, LockerEffect};
 use crate::flows::staff::{CompartmentView, StaffCompletion, StaffEffect, StaffOverview};
 use crate::flows::{Effect, Event, Journey};
@@ -174,18 +170,7 @@ impl Io for FakeIo {
 /// The locker store and doors: code 12345678 and the sample cards find one item in A03; the
 /// door opens (or jams) and the test closes it.
 fn locker_answer(world: &mut World, effect: &LockerEffect) -> Event {
-    let item = LockerItem {
-        id: uuid::Uuid::from_u128(3),
-        application_id: uuid::Uuid::from_u128(7),
-        case_number: "260210-33010601-0007".into(),
-        compartment: "A03".into(),
-        state: LockerItemState::InLocker,
-        applicant_masked: "韩**".into(),
-        documents: vec!["出生医学证明".into(), "居民户口簿".into()],
-        size: kiosk_locker::Size::M,
-        deposited_ms: None,
-        note: None,
-    };
+    let item = crate::screens::sample_locker_item();
     let (session, completion) = match effect {
         LockerEffect::Lookup { session, key } => {
             world.seen.push("locker-lookup");
@@ -312,26 +297,7 @@ fn card_answer(world: &mut World, effect: &CardEffect) -> Option<Event> {
         }
         CardEffect::Request { session, .. } => {
             world.seen.push("card-request");
-            let holder = kiosk_platform::sim::card::Holder {
-                name: "韦龘𠮷",
-                id_number: "45010220000229008X",
-                gender: kiosk_platform::wire::Gender::Female,
-                nation_code: "12",
-                birth_date: jiff::civil::date(2000, 2, 29),
-            };
-            let card = kiosk_platform::sim::card::card_data(
-                &holder,
-                "SIM000001",
-                jiff::civil::date(2026, 2, 10),
-            )?;
-            (
-                session,
-                CardCompletion::Answer(Ok(CardAnswer {
-                    request_id: "CR000001".into(),
-                    eligibility: CardEligibility::Eligible,
-                    card: Some(Box::new(card)),
-                })),
-            )
+            (session, crate::screens::sample_card_answer().ok()?)
         }
         CardEffect::Begin { session, .. } => {
             world.seen.push("card-begin");
