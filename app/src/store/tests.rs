@@ -68,7 +68,7 @@ fn scanned(dir: &std::path::Path, content: &[u8]) -> String {
 }
 
 #[test]
-fn an_accepted_application_reads_back_and_is_queued_pages_first() {
+fn an_accepted_application_reads_back_and_is_queued_submission_first() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let scans = tempfile::tempdir().unwrap();
@@ -80,8 +80,8 @@ fn an_accepted_application_reads_back_and_is_queued_pages_first() {
 
     let now = app.accepted_at.as_millisecond();
     let due = store.due(now, 10).unwrap();
-    assert_eq!(due.len(), 1, "the submission waits for its page");
-    assert_eq!(due[0].kind, OutboxKind::UploadPage);
+    assert_eq!(due.len(), 1, "the page waits for its submission");
+    assert_eq!(due[0].kind, OutboxKind::SubmitApplication);
     store
         .mark_failed(due[0].id, "platform unreachable", now + 1000)
         .unwrap();
@@ -91,12 +91,12 @@ fn an_accepted_application_reads_back_and_is_queued_pages_first() {
     );
     let due = store.due(now + 1000, 10).unwrap();
     assert_eq!(due[0].attempts, 1);
-    store.mark_delivered(due[0].id, now + 1000).unwrap();
-    let due = store.due(now + 1000, 10).unwrap();
-    assert_eq!(due[0].kind, OutboxKind::SubmitApplication);
     assert_eq!(due[0].idempotency_key, app.id.to_string());
     let sent: Application = serde_json::from_slice(&due[0].payload).unwrap();
     assert_eq!(sent, app);
+    store.mark_delivered(due[0].id, now + 1000).unwrap();
+    let due = store.due(now + 1000, 10).unwrap();
+    assert_eq!(due[0].kind, OutboxKind::UploadPage, "then its page");
     store.mark_delivered(due[0].id, now + 2000).unwrap();
     assert_eq!(
         store.outbox_stats().unwrap(),
