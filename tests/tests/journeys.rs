@@ -289,6 +289,15 @@ fn finished_documents_are_loaded_by_staff_and_collected_with_the_parents_id_card
     k.wait_until("the platform hears of both", Duration::from_secs(30), |k| {
         k.platform().stats().locker_events.distinct == 2
     });
+    // KIOSK_KEEP_SLIPS=DIR keeps the printed slips' PNGs to look at.
+    if let Ok(dir) = std::env::var("KIOSK_KEEP_SLIPS") {
+        for slip in printer.slips() {
+            if let Some(png) = &slip.png {
+                let name = png.file_name().unwrap();
+                std::fs::copy(png, std::path::Path::new(&dir).join(name)).unwrap();
+            }
+        }
+    }
 }
 
 /// 巴特尔测试 has no marriage record on the platform: the certificate must be scanned, or

@@ -11,10 +11,7 @@ use crate::bi;
 use crate::domain::locker::{AlertKind, CodeLimits, OpenResult, Operation};
 use crate::flows::event::Completion;
 use crate::flows::locker::{LockerCompletion, LockerEffect};
-
-pub(super) fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
+use crate::outbox::now_ms;
 
 pub(super) fn run(io: &KioskIo, effect: LockerEffect) {
     let s = io.services.clone();

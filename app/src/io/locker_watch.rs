@@ -8,11 +8,8 @@ use kiosk_locker::{CompartmentId, Door, LockerEvent, LockerHandle};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::domain::locker::AlertKind;
+use crate::outbox::now_ms;
 use crate::store::Store;
-
-fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
 
 /// At start-up: items whose door was being opened or was open are marked for staff to check,
 /// with the door as the sensors say now (unknown when the bus does not answer in time).

@@ -5,12 +5,13 @@
 use std::sync::Arc;
 
 use super::KioskIo;
-use super::locker::{finish_when_shut, now_ms, open_door};
+use super::locker::{finish_when_shut, open_door};
 use crate::bi;
 use crate::domain::locker::{Actor, ItemState, Operation, ReadyApplication, Size};
 use crate::domain::text::Bilingual;
 use crate::flows::event::{Completion, LookupFailure};
 use crate::flows::staff::{CompartmentView, StaffCompletion, StaffEffect, StaffOverview};
+use crate::outbox::now_ms;
 use crate::store::StaffPolicy;
 
 fn store_trouble() -> Bilingual {

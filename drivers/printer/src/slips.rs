@@ -482,7 +482,12 @@ pub fn locker_pickup_receipt(
     profile: &PrinterProfile,
     font: &CjkFont,
 ) -> Result<SlipBytes, SlipError> {
-    let id = d.masked_id_number.checked()?;
+    // Collected by pickup code: no ID number to show (a number given is still checked).
+    let id = if d.masked_id_number.0.is_empty() {
+        ""
+    } else {
+        d.masked_id_number.checked()?
+    };
     let mut w = SlipWriter::new(profile, font)?;
     title(&mut w, "取件凭证", &d.centre_name)?;
     next_step(&mut w, &d.next_step)?;
@@ -490,10 +495,16 @@ pub fn locker_pickup_receipt(
     w.heading(&format!("已取出的材料（{}份）", d.documents.len()))?;
     w.numbered(&d.documents)?;
     w.heading("取件信息")?;
-    w.field("办理事项", &d.one_thing)?;
+    // A pickup by code knows no ID number, and the locker may not know the one-thing's name:
+    // an empty line would only puzzle the reader.
+    if !d.one_thing.is_empty() {
+        w.field("办理事项", &d.one_thing)?;
+    }
     w.field("申请编号", &d.application_no)?;
     w.field("取件人", &d.collected_by.0)?;
-    w.field("身份证号", id)?;
+    if !id.is_empty() {
+        w.field("身份证号", id)?;
+    }
     w.field("取件时间", &d.collected_at)?;
     footer(&mut w, &d.consultation_phone)?;
     if let Some(url) = &d.evaluation_url {

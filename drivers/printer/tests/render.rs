@@ -101,3 +101,29 @@ fn the_rare_character_image_is_drawn_where_the_name_is() {
         slip.text
     );
 }
+
+#[test]
+fn a_pickup_by_code_prints_without_an_id_number_line() {
+    let sim = common::sim(SimConfig::default());
+    let mut d = common::driver_for(&sim, PaperWidth::Mm80);
+    let mut receipt = samples::locker_pickup_receipt();
+    receipt.masked_id_number = kiosk_printer::slips::MaskedNumber(String::new());
+    receipt.one_thing = String::new();
+    d.print(
+        &SessionId::new("code"),
+        &kiosk_printer::slips::Document::LockerPickup(receipt.clone()),
+    )
+    .unwrap();
+    let slip = sim.slips().pop().unwrap();
+    assert!(slip.complete);
+    assert!(slip.text.contains(&receipt.application_no));
+    assert!(!slip.text.contains("身份证号"), "{}", slip.text);
+    assert!(!slip.text.contains("办理事项"), "{}", slip.text);
+    // A number that is given must still be masked.
+    receipt.masked_id_number = kiosk_printer::slips::MaskedNumber("360426199101010071".into());
+    assert!(
+        kiosk_printer::slips::Document::LockerPickup(receipt)
+            .build(d.profile(), &common::font())
+            .is_err()
+    );
+}
